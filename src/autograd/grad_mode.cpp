@@ -1,0 +1,12 @@
+#include "descent/autograd/grad_mode.h"
+
+namespace descent {
+
+namespace {
+thread_local bool grad_enabled = true;
+}
+
+bool GradMode::is_enabled() { return grad_enabled; }
+void GradMode::set_enabled(bool enabled) { grad_enabled = enabled; }
+
+}  // namespace descent
