@@ -49,8 +49,10 @@ Tensor softmax_forward(const Tensor& x_in, std::int64_t dim, bool log, std::stri
       T total = 0;
       for (std::int64_t j = 0; j < l.n; ++j) total += std::exp(in[base + j * s] - m);
       if (log) {
-        const T lse = m + std::log(total);
-        for (std::int64_t j = 0; j < l.n; ++j) out[base + j * s] = in[base + j * s] - lse;
+        // (x - m) - log(total), not x - (m + log(total)): m + log(total) would round away the
+        // small log(total) when |m| is large (1e4 in float32), as PyTorch avoids too.
+        const T log_total = std::log(total);
+        for (std::int64_t j = 0; j < l.n; ++j) out[base + j * s] = (in[base + j * s] - m) - log_total;
       } else {
         for (std::int64_t j = 0; j < l.n; ++j) out[base + j * s] = std::exp(in[base + j * s] - m) / total;
       }
