@@ -1,6 +1,7 @@
 #pragma once
 // Reductions over dimensions, as torch.sum, torch.mean, torch.amax, ... `dims` may be negative;
-// keepdim keeps reduced dimensions with size 1.
+// keepdim keeps reduced dimensions with size 1. An empty `dims` list reduces nothing (PyTorch 1.13
+// reduces every dimension for dim=[]; descent keeps that for the overloads without dims, e.g. sum(x)).
 
 #include <vector>
 

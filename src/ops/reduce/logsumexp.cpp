@@ -17,8 +17,15 @@ Tensor logsumexp(const Tensor& x, const std::vector<std::int64_t>& dims_in, bool
   Tensor m;
   {
     NoGradGuard no_grad;
-    m = kernels::reduce(x, dims, kernels::ReduceKind::Max, "logsumexp");
-    m = kernels::map_unary(m, "logsumexp", [](auto v) { return std::isinf(v) ? decltype(v)(0) : v; });
+    if (x.numel() == 0) {
+      // No maximum to take: as PyTorch, the sum of nothing is 0 and its log -inf.
+      Shape kept = x.shape();
+      for (std::int64_t d : dims) kept[d] = 1;
+      m = zeros(kept, x.dtype());
+    } else {
+      m = kernels::reduce(x, dims, kernels::ReduceKind::Max, "logsumexp");
+      m = kernels::map_unary(m, "logsumexp", [](auto v) { return std::isinf(v) ? decltype(v)(0) : v; });
+    }
   }
   Tensor s = log(sum(exp(sub(x, m)), dims, true));
   Tensor y = add(s, m);

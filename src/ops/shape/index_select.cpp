@@ -59,6 +59,9 @@ Tensor index_select(const Tensor& x_in, std::int64_t dim, const Tensor& index_in
   const Tensor index = index_in.contiguous();
   const Around src = around(x.shape(), d);
   const std::int64_t k = index.numel();
+  // The output of a 0-d input is 0-d (one element), so the index must have exactly one entry.
+  DESCENT_CHECK_INDEX(x.dim() > 0 || k == 1,
+                      "index_select: index has {} elements, but a 0-dimensional input takes exactly one", k);
   const auto* idx = index.data_ptr<std::int64_t>();
   for (std::int64_t j = 0; j < k; ++j) {
     DESCENT_CHECK_INDEX(idx[j] >= 0 && idx[j] < src.n,

@@ -22,6 +22,9 @@ struct SliceBackward final : Node {
   std::vector<Tensor> apply(const Tensor& gy) override {
     Tensor gx = zeros(input_shape, gy.dtype());
     const std::int64_t length = keep_dim ? gy.shape()[dim] : 1;
+    // An empty slice has no gradient to place; its end bound start - step + 1 could be negative
+    // and would then count from the end.
+    if (length == 0) return {gx};
     Tensor part = slice(gx, dim, start, start + (length - 1) * step + 1, step);
     kernels::copy_into(part, keep_dim ? gy : unsqueeze(gy, dim));
     return {gx};
