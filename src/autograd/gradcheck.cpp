@@ -21,6 +21,26 @@ double projected(const std::function<Tensor(const std::vector<Tensor>&)>& fn, co
                       v.shape(), y.shape());
   return sum(mul(y, v)).item();
 }
+
+// Puts the inputs' .grad() back as it was when gradcheck returns or throws: like
+// torch.autograd.gradcheck, the check leaves accumulated gradients alone.
+class GradRestorer {
+ public:
+  explicit GradRestorer(const std::vector<Tensor>& inputs) : inputs_(inputs) {
+    for (const Tensor& x : inputs_) saved_.push_back(x.defined() ? x.grad() : Tensor());
+  }
+  ~GradRestorer() {
+    for (std::size_t k = 0; k < inputs_.size(); ++k) {
+      if (inputs_[k].defined()) inputs_[k].set_grad(saved_[k]);
+    }
+  }
+  GradRestorer(const GradRestorer&) = delete;
+  GradRestorer& operator=(const GradRestorer&) = delete;
+
+ private:
+  const std::vector<Tensor>& inputs_;
+  std::vector<Tensor> saved_;
+};
 }  // namespace
 
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
@@ -38,6 +58,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   }
   DESCENT_CHECK_VALUE(any, "gradcheck: no input requires grad, so there is nothing to check");
 
+  const GradRestorer restore_grads(inputs);
   // Analytic: one backward of sum(y * v).
   for (const Tensor& x : inputs) {
     if (x.defined() && x.requires_grad()) x.set_grad(Tensor());
@@ -56,10 +77,16 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     const Tensor analytic = x.grad();
     for (std::int64_t i = 0; i < x.numel(); ++i) {
       const double original = x.flat(i);
-      x.set_flat(i, original + options.eps);
-      const double plus = projected(fn, inputs, v);
-      x.set_flat(i, original - options.eps);
-      const double minus = projected(fn, inputs, v);
+      double plus = 0.0, minus = 0.0;
+      try {
+        x.set_flat(i, original + options.eps);
+        plus = projected(fn, inputs, v);
+        x.set_flat(i, original - options.eps);
+        minus = projected(fn, inputs, v);
+      } catch (...) {
+        x.set_flat(i, original);  // the input is left as it was, whatever fn does
+        throw;
+      }
       x.set_flat(i, original);
       const double numeric = (plus - minus) / (2 * options.eps);
       const double a = analytic.defined() ? analytic.flat(i) : 0.0;
@@ -75,7 +102,6 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
             x.shape(), i, a, numeric, abs_error);
       }
     }
-    x.set_grad(Tensor());
   }
   return result;
 }

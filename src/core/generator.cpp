@@ -20,7 +20,6 @@ std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); 
 void Generator::manual_seed(std::uint64_t seed) {
   std::uint64_t x = seed;
   for (auto& word : state_) word = splitmix64(x);
-  has_spare_normal_ = false;
 }
 
 std::uint64_t Generator::next_u64() {
@@ -38,20 +37,18 @@ std::uint64_t Generator::next_u64() {
 
 double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
-double Generator::normal() {
-  if (has_spare_normal_) {
-    has_spare_normal_ = false;
-    return spare_normal_;
-  }
+std::array<double, 2> Generator::normal_pair() {
   double u1 = uniform();
   while (u1 <= 0.0) u1 = uniform();  // log(0) is -inf
   const double u2 = uniform();
   const double radius = std::sqrt(-2.0 * std::log(u1));
   const double angle = 2.0 * std::numbers::pi * u2;
-  spare_normal_ = radius * std::sin(angle);
-  has_spare_normal_ = true;
-  return radius * std::cos(angle);
+  return {radius * std::cos(angle), radius * std::sin(angle)};
 }
+
+// No spare is kept: a cached second value would be part of the stream but not of state(), and a
+// saved state would then not resume the stream exactly.
+double Generator::normal() { return normal_pair()[0]; }
 
 std::uint64_t Generator::integer(std::uint64_t n) {
   DESCENT_CHECK_VALUE(n > 0, "Generator::integer: upper bound must be positive, got {}", n);
@@ -62,10 +59,7 @@ std::uint64_t Generator::integer(std::uint64_t n) {
   return x % n;
 }
 
-void Generator::set_state(const State& state) {
-  state_ = state;
-  has_spare_normal_ = false;
-}
+void Generator::set_state(const State& state) { state_ = state; }
 
 Generator& default_generator() {
   static Generator generator(0);

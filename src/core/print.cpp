@@ -13,31 +13,40 @@ namespace {
 constexpr std::int64_t kEdgeItems = 3;   // elements shown at each end of a long dimension
 constexpr std::int64_t kSummarize = 1000;  // tensors larger than this are summarized with "..."
 
-void print_dim(std::ostringstream& os, const Tensor& t, const std::vector<double>& values, std::size_t d,
+// One element: int64 exactly as an integer, floating values with 4 decimals.
+void print_value(std::ostringstream& os, std::int64_t v) { os << v; }
+void print_value(std::ostringstream& os, double v) { os << fmt::format("{:.4f}", v); }
+
+// V is std::int64_t for int64 tensors (printed exactly, beyond 2^53 too) and double otherwise.
+template <typename V>
+void print_dim(std::ostringstream& os, const Tensor& t, const std::vector<V>& values, std::size_t d,
                std::int64_t base, bool summarize, int indent) {
   const Shape& shape = t.shape();
+  // PyTorch's separator: ", " between numbers; between sub-tensors a comma, one newline per
+  // dimension below (an empty line between the matrices of a 3-D tensor), and the indent.
+  std::string separator = ",";
+  if (d + 1 == shape.size()) {
+    separator += ' ';
+  } else {
+    separator.append(shape.size() - d - 1, '\n');
+    separator.append(static_cast<std::size_t>(indent) + 1, ' ');
+  }
   const std::int64_t n = shape[d];
   std::int64_t inner = 1;
   for (std::size_t k = d + 1; k < shape.size(); ++k) inner *= shape[k];
   os << '[';
   for (std::int64_t i = 0; i < n; ++i) {
     if (summarize && n > 2 * kEdgeItems && i == kEdgeItems) {
-      os << "...";
+      os << "..." << separator;
       i = n - kEdgeItems - 1;
-      os << (d + 1 == shape.size() ? ", " : ",\n" + std::string(indent + 1, ' '));
       continue;
     }
     if (d + 1 == shape.size()) {
-      const double v = values[base + i];
-      if (t.dtype() == kInt64) {
-        os << static_cast<std::int64_t>(v);
-      } else {
-        os << fmt::format("{:.4f}", v);
-      }
+      print_value(os, values[base + i]);
     } else {
       print_dim(os, t, values, d + 1, base + i * inner, summarize, indent + 1);
     }
-    if (i + 1 < n) os << (d + 1 == shape.size() ? ", " : ",\n" + std::string(indent + 1, ' '));
+    if (i + 1 < n) os << separator;
   }
   os << ']';
 }
@@ -45,14 +54,19 @@ void print_dim(std::ostringstream& os, const Tensor& t, const std::vector<double
 
 std::string Tensor::to_string() const {
   if (!defined()) return "tensor(undefined)";
-  const std::vector<double> values = to_vector<double>();
   std::ostringstream os;
   os << "tensor(";
-  if (dim() == 0) {
-    os << (dtype() == kInt64 ? fmt::format("{}", static_cast<std::int64_t>(values[0]))
-                             : fmt::format("{:.4f}", values[0]));
+  auto print_values = [&](const auto& values) {
+    if (dim() == 0) {
+      print_value(os, values[0]);
+    } else {
+      print_dim(os, *this, values, 0, 0, numel() > kSummarize, 7);
+    }
+  };
+  if (dtype() == kInt64) {
+    print_values(to_vector<std::int64_t>());
   } else {
-    print_dim(os, *this, values, 0, 0, numel() > kSummarize, 7);
+    print_values(to_vector<double>());
   }
   if (dim() > 0 && numel() > kSummarize) os << ", shape=" << fmt::format("{}", shape());
   os << ", dtype=" << dtype_name(dtype());

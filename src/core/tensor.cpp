@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "descent/core/generator.h"
 
@@ -19,6 +20,8 @@ const TensorImpl& Tensor::checked_impl() const {
 
 const Shape& Tensor::shape() const { return checked_impl().shape; }
 std::int64_t Tensor::size(std::int64_t d) const {
+  // normalize_dim lets a scalar take dim 0 / -1 (for reductions), but a scalar has no size to read.
+  DESCENT_CHECK_INDEX(dim() > 0, "size: dimension {} specified, but a 0-dimensional tensor has no dimensions", d);
   return shape()[normalize_dim(d, dim(), "size")];
 }
 const Strides& Tensor::strides() const { return checked_impl().strides; }
@@ -29,6 +32,7 @@ DType Tensor::dtype() const { return checked_impl().dtype; }
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked_impl();
+  if (descent::numel(t.shape) == 0) return true;  // as in PyTorch: no elements, nothing out of place
   std::int64_t expected = 1;
   for (std::size_t d = t.shape.size(); d-- > 0;) {
     if (t.shape[d] == 1) continue;  // any stride is fine for a size-1 dimension
@@ -121,10 +125,14 @@ bool Tensor::requires_grad() const {
 
 const Tensor& Tensor::requires_grad_(bool requires_grad) const {
   TensorImpl& t = const_cast<TensorImpl&>(checked_impl());
-  DESCENT_CHECK_AUTOGRAD(t.grad_fn == nullptr,
-                         "requires_grad_: only leaf tensors can change requires_grad; this tensor was "
-                         "produced by {} (use detach() to make a leaf)",
-                         t.grad_fn->name());
+  if (t.grad_fn != nullptr) {
+    // A non-leaf already requires grad (as in PyTorch, asking again is a no-op); it cannot stop.
+    DESCENT_CHECK_AUTOGRAD(requires_grad,
+                           "requires_grad_: only leaf tensors can change requires_grad; this tensor was "
+                           "produced by {} (use detach() to make a leaf)",
+                           t.grad_fn->name());
+    return *this;
+  }
   DESCENT_CHECK_DTYPE(!requires_grad || is_floating(t.dtype),
                       "requires_grad_: only floating tensors can require gradients, got {}",
                       dtype_name(t.dtype));
@@ -257,6 +265,10 @@ Tensor tensor_int64(const std::vector<std::int64_t>& values, const Shape& shape)
 
 Tensor arange(double start, double end, double step, DType dtype) {
   DESCENT_CHECK_VALUE(step != 0.0, "arange: step must be nonzero");
+  DESCENT_CHECK_VALUE(std::isfinite(start) && std::isfinite(end), "arange: unsupported range {} -> {}", start, end);
+  DESCENT_CHECK_VALUE((step > 0 && end >= start) || (step < 0 && end <= start),
+                      "arange: upper bound and lower bound inconsistent with step sign (start {}, end {}, step {})",
+                      start, end, step);
   const double span = (end - start) / step;
   const auto n = span > 0 ? static_cast<std::int64_t>(std::ceil(span)) : 0;
   Tensor t = empty({n}, dtype);
@@ -272,7 +284,14 @@ Tensor rand(const Shape& shape, Generator& generator, DType dtype) {
   Tensor t = empty(shape, dtype);
   kernels::dispatch_floating(dtype, "rand", [&]<typename T>() {
     T* p = t.data_ptr<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(generator.uniform());
+    for (std::int64_t i = 0; i < t.numel(); ++i) {
+      if constexpr (std::is_same_v<T, float>) {
+        // 24 random bits: a 53-bit double just below 1 would round up to 1.0f, outside [0, 1).
+        p[i] = static_cast<float>(generator.next_u64() >> 40) * 0x1.0p-24f;
+      } else {
+        p[i] = static_cast<T>(generator.uniform());
+      }
+    }
   });
   return t;
 }
@@ -281,7 +300,14 @@ Tensor randn(const Shape& shape, Generator& generator, DType dtype) {
   Tensor t = empty(shape, dtype);
   kernels::dispatch_floating(dtype, "randn", [&]<typename T>() {
     T* p = t.data_ptr<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(generator.normal());
+    const std::int64_t n = t.numel();
+    std::int64_t i = 0;
+    for (; i + 1 < n; i += 2) {
+      const auto pair = generator.normal_pair();
+      p[i] = static_cast<T>(pair[0]);
+      p[i + 1] = static_cast<T>(pair[1]);
+    }
+    if (i < n) p[i] = static_cast<T>(generator.normal());
   });
   return t;
 }
@@ -290,8 +316,11 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
   DESCENT_CHECK_VALUE(low < high, "randint: expected low < high, got low={} high={}", low, high);
   Tensor t = empty(shape, kInt64);
   auto* p = t.data_ptr<std::int64_t>();
-  const auto range = static_cast<std::uint64_t>(high - low);
-  for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = low + static_cast<std::int64_t>(generator.integer(range));
+  // Unsigned arithmetic: high - low and low + k may exceed int64 for wide ranges.
+  const std::uint64_t range = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    p[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(low) + generator.integer(range));
+  }
   return t;
 }
 

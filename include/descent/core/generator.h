@@ -23,8 +23,12 @@ class Generator {
   /// Uniform in [0, 1), 53 bits of randomness.
   double uniform();
 
-  /// Standard normal (Box-Muller; the spare value is kept so pairs are not wasted).
+  /// Standard normal (Box-Muller). No spare value is cached between calls, so state() alone
+  /// determines every later value: a saved state resumes the stream exactly.
   double normal();
+
+  /// Two independent standard normals from one Box-Muller draw (randn fills tensors by pairs).
+  std::array<double, 2> normal_pair();
 
   /// Uniform integer in [0, n); n > 0.
   std::uint64_t integer(std::uint64_t n);
@@ -34,8 +38,6 @@ class Generator {
 
  private:
   State state_{};
-  bool has_spare_normal_ = false;
-  double spare_normal_ = 0.0;
 };
 
 /// The process-wide default generator, used when a function is given none (seed it with manual_seed).

@@ -100,7 +100,9 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
-  /// "tensor([[1., 2.], [3., 4.]], dtype=float32)"-style text, as PyTorch prints.
+  /// PyTorch's layout, with 4 decimals (int64 exactly) and the dtype always named:
+  /// "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], dtype=float32)". Tensors of more than
+  /// 1000 elements are summarized with "..." and end with ", shape=[...]".
   std::string to_string() const;
 
  private:
