@@ -11,6 +11,7 @@
 #include "descent/core/storage.h"
 #include "descent/core/tensor.h"
 #include "descent/core/threads.h"
+#include "descent/nn/loss.h"
 #include "descent/ops/activation.h"
 #include "descent/ops/elementwise.h"
 #include "descent/ops/linalg.h"
