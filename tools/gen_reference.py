@@ -342,6 +342,21 @@ def matmul_cases():
     case("matmul_1d_3d", "matmul", mm, [Normal([3]), Normal([2, 3, 4])])
 
 
+def linear_cases():
+    def lin(t, p):
+        return F.linear(t[0], t[1], t[2] if len(t) > 2 else None)
+
+    case("linear_2d", "linear", lin, [Normal([4, 3]), Normal([5, 3]), Normal([5])])
+    case("linear_2d_no_bias", "linear", lin, [Normal([4, 3]), Normal([5, 3])])
+    case("linear_3d", "linear", lin, [Normal([2, 3, 4]), Normal([2, 4]), Normal([2])])
+    case("linear_4d_no_bias", "linear", lin, [Normal([2, 1, 3, 2]), Normal([3, 2])])
+    case("linear_1d", "linear", lin, [Normal([3]), Normal([2, 3]), Normal([2])])
+    case("linear_one_output", "linear", lin, [Normal([5, 4]), Normal([1, 4]), Normal([1])])
+    case("linear_bias_no_grad", "linear", lin, [Normal([3, 4]), Normal([2, 4]), Normal([2], requires_grad=False)])
+    case("linear_input_no_grad", "linear", lin, [Normal([3, 4], requires_grad=False), Normal([2, 4]), Normal([2])])
+    case("linear_weight_no_grad", "linear", lin, [Normal([3, 4]), Normal([2, 4], requires_grad=False), Normal([2])])
+
+
 def reduce_cases():
     case("sum_all", "sum", lambda t, p: torch.sum(t[0]), [Normal([2, 3, 4])])
     case("sum_all_0d", "sum", lambda t, p: torch.sum(t[0]), [Normal([])])
@@ -592,6 +607,10 @@ def strided_cases():
          step=2)
     case("strided_expand", "expand", lambda t, p: t[0].expand(p["shape"]), [Normal([2, 3]).transposed()],
          shape=[4, 2, 3])
+    lin = lambda t, p: F.linear(t[0], t[1], t[2] if len(t) > 2 else None)  # noqa: E731
+    case("strided_linear", "linear", lin, [Normal([4, 3]).transposed(), Normal([5, 3]), Normal([5])])
+    case("strided_linear_weight", "linear", lin, [Normal([4, 3]), Normal([5, 3]).transposed(), Normal([5])])
+    case("strided_linear_3d", "linear", lin, [Normal([2, 3, 4]).transposed(), Normal([2, 4]).transposed()])
     case("strided_contiguous", "contiguous", lambda t, p: t[0].transpose(p["dim0"], p["dim1"]).contiguous(),
          [Normal([3, 4]).transposed()], dim0=0, dim1=1)
 
@@ -602,6 +621,7 @@ def main():
     unary_cases()
     comparison_cases()
     matmul_cases()
+    linear_cases()
     reduce_cases()
     shape_cases()
     activation_cases()

@@ -29,19 +29,19 @@ BlasOperand blas_layout(std::int64_t rows, std::int64_t cols, std::int64_t row_s
 
 template <typename T>
 void gemm_call(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
-               std::int64_t lda, const T* b, std::int64_t ldb, T* c, std::int64_t ldc) {
+               std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a,
-                static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+                static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
   } else {
     cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0, a,
-                static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c, static_cast<int>(ldc));
+                static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
   }
 }
 
 }  // namespace
 
-void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
+void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, double beta) {
   const Shape& os = out.shape();
   const std::int64_t nd = static_cast<std::int64_t>(os.size());
   const std::int64_t m = os[nd - 2];
@@ -87,11 +87,15 @@ void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
         ob += idx * sb[d];
       }
       T* c = cp + i * m * n;
-      if (k == 0) {
-        std::fill(c, c + m * n, T(0));
+      if (k == 0) {  // an empty sum: out = beta * out
+        if (beta == 0.0) {
+          std::fill(c, c + m * n, T(0));
+        } else if (beta != 1.0) {
+          for (std::int64_t e = 0; e < m * n; ++e) c[e] *= static_cast<T>(beta);
+        }
         continue;
       }
-      gemm_call<T>(la.trans, lb.trans, m, n, k, ap + oa, la.ld, bp + ob, lb.ld, c, n);
+      gemm_call<T>(la.trans, lb.trans, m, n, k, ap + oa, la.ld, bp + ob, lb.ld, static_cast<T>(beta), c, n);
     }
   });
 }

@@ -190,3 +190,90 @@ TEST(LinalgErrors, DTypes) {
   EXPECT_THROW_WITH(matmul(tensor_int64({1, 2, 3, 4}, {2, 2}), tensor_int64({1, 2, 3, 4}, {2, 2})), DTypeError,
                     "matmul", "int64");
 }
+
+// --- linear ---------------------------------------------------------------------------------------
+
+namespace {
+const OpFn kLinear = [](const Inputs& in) { return linear(in[0], in[1], in[2]); };
+const OpFn kLinearNoBias = [](const Inputs& in) { return linear(in[0], in[1]); };
+constexpr const char* kLinearNoScalar = "linear needs x of at least 1 dimension and a 2-D weight";
+}  // namespace
+
+TEST(LinalgGrad, Linear) {
+  check_op({.name = "linear with bias", .fn = kLinear,
+            .shapes = {{C(4, 3), C(5, 3), C(5)},
+                       {C(2, 3, 4), C(2, 4), C(2)},
+                       {C(3), C(2, 3), C(2)},
+                       {Tr(4, 3), C(5, 3), C(5)},
+                       {C(4, 3), Tr(5, 3), St(5)},
+                       {Tr(2, 3, 4), Tr(2, 4), C(2)},
+                       {Rev(2, 3, 4), C(3, 4), Pad(3)},
+                       {St(2, 2, 3), C(1, 3), C(1)},
+                       {C(4, 3).nograd(), C(5, 3), C(5)},
+                       {C(4, 3), C(5, 3).nograd(), C(5)},
+                       {C(4, 3), C(5, 3), C(5).nograd()}},
+            .no_scalar = kLinearNoScalar});
+  check_op({.name = "linear without bias", .fn = kLinearNoBias,
+            .shapes = {{C(4, 3), C(5, 3)},
+                       {C(2, 3, 4), C(2, 4)},
+                       {C(2, 1, 3, 2), C(3, 2)},
+                       {C(3), C(2, 3)},
+                       {Tr(4, 3), Tr(5, 3)},
+                       {Tr(2, 3, 4), C(2, 4)},
+                       {Pad(3, 4), St(2, 4)}},
+            .no_scalar = kLinearNoScalar});
+  // The same tensor as input and weight: linear(x, x) = x x^T.
+  check_op({.name = "linear(x, x)", .fn = [](const Inputs& in) { return linear(in[0], in[0]); },
+            .shapes = {{C(3, 2)}, {Tr(2, 3)}}, .no_scalar = kLinearNoScalar});
+}
+
+TEST(LinalgForward, LinearMatchesMatmulPlusBias) {
+  Generator g(11);
+  const Tensor x = randn({2, 3, 4}, g, kFloat64);
+  const Tensor w = randn({5, 4}, g, kFloat64);
+  const Tensor b = randn({5}, g, kFloat64);
+  const std::vector<double> got = linear(x, w, b).to_vector<double>();
+  const std::vector<double> want = add(matmul(x, w.t()), b).to_vector<double>();
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-12) << i;
+  EXPECT_EQ(linear(x, w, b).shape(), (Shape{2, 3, 5}));
+  EXPECT_EQ(linear(randn({4}, g, kFloat64), w).shape(), (Shape{5}));
+  // float32 goes through sgemm with beta = 1 onto the bias rows.
+  const std::vector<float> f = linear(x.to(kFloat32), w.to(kFloat32), b.to(kFloat32)).to_vector<float>();
+  for (std::size_t i = 0; i < f.size(); ++i) EXPECT_NEAR(f[i], want[i], 1e-4) << i;
+}
+
+TEST(LinalgForward, LinearZeroSizes) {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    // in_features = 0: the empty sum leaves the bias in every row (and zeros without bias).
+    const Tensor b = tensor({1.5, -2.0, 0.25}, {3}, dtype);
+    EXPECT_EQ(linear(ones({2, 0}, dtype), ones({3, 0}, dtype), b).to_vector<double>(),
+              (std::vector<double>{1.5, -2.0, 0.25, 1.5, -2.0, 0.25}));
+    EXPECT_EQ(linear(ones({2, 0}, dtype), ones({3, 0}, dtype)).to_vector<double>(), std::vector<double>(6, 0.0));
+  }
+  check_empty("linear no rows", kLinear, {{0, 3}, {2, 3}, {2}}, {0, 2});
+  check_empty("linear no rows, 3-D", kLinear, {{2, 0, 3}, {2, 3}, {2}}, {2, 0, 2});
+  check_empty("linear in_features = 0", kLinear, {{4, 0}, {2, 0}, {2}}, {4, 2});
+  check_empty("linear out_features = 0", kLinear, {{4, 3}, {0, 3}, {0}}, {4, 0});
+  // Gradients with no rows: the weight and bias gradients are zeros, not garbage.
+  Tensor x = ones({0, 3}, kFloat64), w = ones({2, 3}, kFloat64), bias = ones({2}, kFloat64);
+  w.requires_grad_();
+  bias.requires_grad_();
+  sum(linear(x, w, bias)).backward();
+  EXPECT_EQ(w.grad().to_vector<double>(), std::vector<double>(6, 0.0));
+  EXPECT_EQ(bias.grad().to_vector<double>(), std::vector<double>(2, 0.0));
+}
+
+TEST(LinalgErrors, Linear) {
+  EXPECT_THROW_WITH(linear(zeros({32, 100}), zeros({128, 784})), ShapeError, "linear", "[32, 100]", "100",
+                    "[128, 784]", "784");
+  EXPECT_THROW_WITH(linear(zeros({3, 4}), zeros({4})), ShapeError, "linear", "weight", "[4]");
+  EXPECT_THROW_WITH(linear(scalar_tensor(1.0), zeros({2, 1})), ShapeError, "linear", "[]");
+  EXPECT_THROW_WITH(linear(zeros({3, 4}), zeros({2, 4}), zeros({3})), ShapeError, "linear", "bias", "[3]", "[2]");
+  EXPECT_THROW_WITH(linear(zeros({3, 4}), zeros({2, 4}), zeros({1, 2})), ShapeError, "linear", "bias", "[1, 2]");
+  EXPECT_THROW_WITH(linear(zeros({3, 4}, kFloat32), zeros({2, 4}, kFloat64)), DTypeError, "linear", "float32",
+                    "float64");
+  EXPECT_THROW_WITH(linear(zeros({3, 4}), zeros({2, 4}), zeros({2}, kFloat64)), DTypeError, "linear", "float64");
+  EXPECT_THROW_WITH(linear(tensor_int64({1, 2}, {1, 2}), tensor_int64({1, 2}, {1, 2})), DTypeError, "linear",
+                    "int64");
+}

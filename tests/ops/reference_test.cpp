@@ -77,6 +77,8 @@ const std::map<std::string, OpFn>& op_table() {
       {"lt.Scalar", [](auto& x, auto& p) { return one(descent::lt(x[0], num(p, "other"))); }},
       // linalg
       {"matmul", [](auto& x, auto&) { return one(descent::matmul(x[0], x[1])); }},
+      {"linear",
+       [](auto& x, auto&) { return one(x.size() > 2 ? descent::linear(x[0], x[1], x[2]) : descent::linear(x[0], x[1])); }},
       // reductions
       {"sum", [](auto& x, auto&) { return one(descent::sum(x[0])); }},
       {"sum.dim", [](auto& x, auto& p) { return one(descent::sum(x[0], ints(p.at("dims")), flag(p, "keepdim"))); }},

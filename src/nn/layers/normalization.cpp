@@ -1,0 +1,124 @@
+// BatchNorm1d and LayerNorm, composed of differentiable ops.
+
+#include "descent/nn/normalization.h"
+
+#include "descent/autograd/grad_mode.h"
+#include "descent/nn/init.h"
+#include "descent/ops/elementwise.h"
+#include "descent/ops/reduce.h"
+#include "descent/ops/shape.h"
+#include "nn/assign.h"
+#include "nn/layers/common.h"
+
+namespace descent::nn {
+
+// --- BatchNorm1d ----------------------------------------------------------------------------------
+
+BatchNorm1d::BatchNorm1d(const BatchNorm1dOptions& options) : options_(options) {
+  DESCENT_CHECK_VALUE(options.num_features > 0, "BatchNorm1d: num_features must be positive, got {}",
+                      options.num_features);
+  DESCENT_CHECK_VALUE(options.eps >= 0.0, "BatchNorm1d: eps must be >= 0, got {}", options.eps);
+  DESCENT_CHECK_DTYPE(is_floating(options.dtype), "BatchNorm1d: dtype must be floating, got {}",
+                      dtype_name(options.dtype));
+  const Shape c{options.num_features};
+  if (options.affine) {
+    weight_ = register_parameter("weight", ones(c, options.dtype));
+    bias_ = register_parameter("bias", zeros(c, options.dtype));
+  }
+  if (options.track_running_stats) {
+    running_mean_ = register_buffer("running_mean", zeros(c, options.dtype));
+    running_var_ = register_buffer("running_var", ones(c, options.dtype));
+    num_batches_tracked_ = register_buffer("num_batches_tracked", zeros({}, kInt64));
+  }
+}
+
+void BatchNorm1d::reset_running_stats() {
+  if (!options_.track_running_stats) return;
+  init::zeros_(running_mean_);
+  init::ones_(running_var_);
+  init::zeros_(num_batches_tracked_);
+}
+
+Tensor BatchNorm1d::forward(const Tensor& x) {
+  detail::check_input(*this, x, weight_.defined() ? weight_ : running_mean_);
+  const std::int64_t c = options_.num_features;
+  DESCENT_CHECK_SHAPE((x.dim() == 2 || x.dim() == 3) && x.size(1) == c,
+                      "{}: expected an input of shape [N, {}] or [N, {}, L], got {}", name(), c, c, x.shape());
+  // Statistics over N (and L); per-channel tensors are viewed as [C] or [C, 1] to broadcast.
+  const std::vector<std::int64_t> dims = x.dim() == 2 ? std::vector<std::int64_t>{0} : std::vector<std::int64_t>{0, 2};
+  const Shape channel_shape = x.dim() == 2 ? Shape{c} : Shape{c, 1};
+  const std::int64_t n = x.numel() / c;
+
+  Tensor mean, var;
+  if (is_training() || !options_.track_running_stats) {
+    DESCENT_CHECK_VALUE(!is_training() || n > 1,
+                        "{}: expected more than 1 value per channel when training, got input of shape {}", name(),
+                        x.shape());
+    mean = descent::mean(x, dims, true);
+    var = descent::var(x, dims, 0.0, true);  // biased: what the normalization uses
+    if (is_training() && options_.track_running_stats) {
+      NoGradGuard no_grad;
+      const double count = num_batches_tracked_.item() + 1;
+      detail::assign(num_batches_tracked_, scalar_tensor(count, kInt64));
+      const double f = options_.momentum ? *options_.momentum : 1.0 / count;
+      // The running variance takes the unbiased batch variance, as PyTorch's does.
+      const Tensor batch_mean = reshape(mean.detach(), {c});
+      const Tensor batch_var = mul(reshape(var.detach(), {c}), static_cast<double>(n) / static_cast<double>(n - 1));
+      detail::assign(running_mean_, add(mul(running_mean_, 1.0 - f), mul(batch_mean, f)));
+      detail::assign(running_var_, add(mul(running_var_, 1.0 - f), mul(batch_var, f)));
+    }
+  } else {
+    mean = reshape(running_mean_, channel_shape);
+    var = reshape(running_var_, channel_shape);
+  }
+  Tensor y = div(sub(x, mean), sqrt(add(var, options_.eps)));
+  if (options_.affine) y = add(mul(y, reshape(weight_, channel_shape)), reshape(bias_, channel_shape));
+  return y;
+}
+
+std::string BatchNorm1d::extra_repr() const {
+  return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", options_.num_features,
+                     detail::py_float(options_.eps),
+                     options_.momentum ? detail::py_float(*options_.momentum) : std::string("None"), options_.affine,
+                     options_.track_running_stats);
+}
+
+// --- LayerNorm ------------------------------------------------------------------------------------
+
+LayerNorm::LayerNorm(const LayerNormOptions& options) : options_(options) {
+  for (std::int64_t s : options.normalized_shape) {
+    DESCENT_CHECK_VALUE(s > 0, "LayerNorm: normalized_shape must have positive sizes, got {}", options.normalized_shape);
+  }
+  DESCENT_CHECK_VALUE(options.eps >= 0.0, "LayerNorm: eps must be >= 0, got {}", options.eps);
+  DESCENT_CHECK_DTYPE(is_floating(options.dtype), "LayerNorm: dtype must be floating, got {}",
+                      dtype_name(options.dtype));
+  if (options.elementwise_affine) {
+    weight_ = register_parameter("weight", ones(options.normalized_shape, options.dtype));
+    if (options.bias) bias_ = register_parameter("bias", zeros(options.normalized_shape, options.dtype));
+  }
+}
+
+Tensor LayerNorm::forward(const Tensor& x) {
+  detail::check_input(*this, x, weight_);
+  const Shape& ns = options_.normalized_shape;
+  const auto k = static_cast<std::int64_t>(ns.size());
+  const bool fits = x.dim() >= k && Shape(x.shape().end() - k, x.shape().end()) == ns;
+  DESCENT_CHECK_SHAPE(fits, "{}: input of shape {} does not end with normalized_shape {}", name(), x.shape(), ns);
+  std::vector<std::int64_t> dims;
+  for (std::int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
+  // With an empty normalized_shape each element is its own group (dims is empty: mean = x, var = 0).
+  const Tensor mean = descent::mean(x, dims, true);
+  const Tensor var = descent::var(x, dims, 0.0, true);
+  Tensor y = div(sub(x, mean), sqrt(add(var, options_.eps)));
+  if (weight_.defined()) y = mul(y, weight_);
+  if (bias_.defined()) y = add(y, bias_);
+  return y;
+}
+
+std::string LayerNorm::extra_repr() const {
+  return fmt::format("{}, eps={}, elementwise_affine={}", options_.normalized_shape, detail::py_float(options_.eps),
+                     options_.elementwise_affine) +
+         (options_.elementwise_affine && !options_.bias ? ", bias=false" : "");
+}
+
+}  // namespace descent::nn
