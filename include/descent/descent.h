@@ -24,4 +24,8 @@
 #include "descent/ops/linalg.h"
 #include "descent/ops/reduce.h"
 #include "descent/ops/shape.h"
+#include "descent/optim/lbfgs.h"
+#include "descent/optim/optimizer.h"
+#include "descent/optim/optimizers.h"
+#include "descent/optim/schedule.h"
 #include "descent/version.h"
