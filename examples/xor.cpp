@@ -1,13 +1,14 @@
-// Trains a 2-4-1 network on XOR by full-batch gradient descent, with nothing but tensors, the
-// autograd and a hand-written update: the whole textbook loop in one page.
+// Trains a 2-4-1 network on XOR by full-batch gradient descent: the whole textbook loop (forward,
+// loss, backward through the recorded graph, optimizer step) in one page.
 //
 //   ./build/examples/xor [epochs] [learning_rate]
 
 #include <descent/descent.h>
 
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 using namespace descent;
@@ -20,40 +21,32 @@ int main(int argc, char** argv) try {
   const Tensor x = tensor({0, 0, 0, 1, 1, 0, 1, 1}, {4, 2});
   const Tensor y = tensor({0, 1, 1, 0}, {4, 1});
 
-  // Xavier-uniform initialization from a seeded generator: the same numbers on every run.
-  Generator gen(42);
-  auto init = [&](std::int64_t fan_in, std::int64_t fan_out, const Shape& shape) {
-    const double bound = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
-    Tensor w = sub(mul(rand(shape, gen), 2 * bound), bound);
-    w.requires_grad_();
-    return w;
-  };
-  Tensor w1 = init(2, 4, {2, 4}), b1 = zeros({4}), w2 = init(4, 1, {4, 1}), b2 = zeros({1});
-  b1.requires_grad_();
-  b2.requires_grad_();
+  manual_seed(42);  // layers draw their initial weights from the default generator
+  nn::Sequential model;
+  auto hidden = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features = 4});
+  auto output = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 1});
+  nn::init::xavier_uniform_(hidden->weight(), nn::init::calculate_gain("tanh"));  // Glorot for tanh
+  nn::init::xavier_uniform_(output->weight(), nn::init::calculate_gain("sigmoid"));
+  model.push_back(hidden);
+  model.push_back(std::make_shared<nn::Tanh>());
+  model.push_back(output);
+  model.push_back(std::make_shared<nn::Sigmoid>());
+  std::printf("%s\n", model.summary({4, 2}).c_str());
 
+  optim::SGD optimizer(model.parameters(), {.lr = lr, .momentum = 0.9});
   double loss_value = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
-    const Tensor hidden = tanh(add(matmul(x, w1), b1));
-    const Tensor out = sigmoid(add(matmul(hidden, w2), b2));
-    const Tensor loss = mean(pow(sub(out, y), 2.0));  // mean squared error
-    loss.backward();
+    optimizer.zero_grad();
+    const Tensor loss = mse_loss(model(x), y);  // forward: the ops record the graph
+    loss.backward();                            // backward: the chain rule through that graph
+    optimizer.step();                           // w <- w - lr * v, v <- momentum * v + dL/dw
     loss_value = loss.item();
-    {
-      NoGradGuard no_grad;  // the update itself is not part of the graph
-      for (Tensor* p : {&w1, &b1, &w2, &b2}) {
-        Tensor updated = sub(*p, mul(p->grad(), lr)).detach();
-        updated.requires_grad_();
-        *p = updated;
-      }
-    }
-    if (epoch == 1 || epoch % (epochs / 10 > 0 ? epochs / 10 : 1) == 0) {
-      std::printf("epoch %5d  loss %.6f\n", epoch, loss_value);
-    }
+    if (epoch == 1 || epoch % std::max(epochs / 10, 1) == 0) std::printf("epoch %5d  loss %.6f\n", epoch, loss_value);
   }
 
   NoGradGuard no_grad;
-  const Tensor pred = sigmoid(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2));
+  model.eval();
+  const Tensor pred = model(x);
   for (int i = 0; i < 4; ++i) {
     std::printf("%g XOR %g -> %.3f (target %g)\n", x.at({i, 0}), x.at({i, 1}), pred.at({i, 0}), y.at({i, 0}));
   }
