@@ -24,6 +24,7 @@
 #include "descent/ops/linalg.h"
 #include "descent/ops/reduce.h"
 #include "descent/ops/shape.h"
+#include "descent/optim/clip.h"
 #include "descent/optim/lbfgs.h"
 #include "descent/optim/optimizer.h"
 #include "descent/optim/optimizers.h"
