@@ -5,6 +5,7 @@
 #
 #   bash scripts/install-deps.sh            # build + test dependencies
 #   bash scripts/install-deps.sh --torch    # also python3-torch (fixture generator, PyTorch benchmarks)
+#   bash scripts/install-deps.sh --browser  # also chromium (the report's rendering test)
 set -euo pipefail
 
 # name=version, as in bookworm (apt-cache policy NAME). A pinned version that the archive no longer
@@ -21,13 +22,26 @@ PACKAGES=(
   libgtest-dev=1.12.1-0.2
   libgmock-dev=1.12.1-0.2
   libbenchmark-dev=1.7.1-1
+  libcli11-dev=2.1.2+ds-1
+  libtomlplusplus-dev=3.3.0+ds-1
+  dataset-fashion-mnist=0.0~git20200523.55506a9-1
+)
+# The test that renders report.html in a real browser (headless).
+BROWSER_PACKAGES=(
+  chromium=156.0.8078.79-1~deb12u1
 )
 TORCH_PACKAGES=(
   python3-torch=1.13.1+dfsg-4
 )
 
 want=("${PACKAGES[@]}")
-if [[ "${1:-}" == "--torch" ]]; then want+=("${TORCH_PACKAGES[@]}"); fi
+for arg in "$@"; do
+  case "$arg" in
+    --torch) want+=("${TORCH_PACKAGES[@]}") ;;
+    --browser) want+=("${BROWSER_PACKAGES[@]}") ;;
+    *) echo "install-deps: unknown option $arg (known: --torch, --browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for spec in "${want[@]}"; do

@@ -18,7 +18,7 @@ std::shared_ptr<nn::Sequential> make_mlp(std::uint64_t seed) {
   return model;
 }
 
-void train(nn::Module& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& y, int steps) {
+void train_steps(nn::Module& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& y, int steps) {
   for (int i = 0; i < steps; ++i) {
     optimizer.zero_grad();
     cross_entropy(model(x), y).backward();
@@ -41,11 +41,11 @@ TEST(Training, ModuleAndOptimizerStateDictsResumeTrainingBitForBit) {
 
   auto reference = make_mlp(5);
   optim::Adam reference_opt(reference->parameters(), {.lr = 0.01});
-  train(*reference, reference_opt, x, y, 20);
+  train_steps(*reference, reference_opt, x, y, 20);
 
   auto first = make_mlp(5);
   optim::Adam first_opt(first->parameters(), {.lr = 0.01});
-  train(*first, first_opt, x, y, 10);
+  train_steps(*first, first_opt, x, y, 10);
   std::map<std::string, Tensor> weights;
   for (const auto& [name, value] : first->named_parameters()) weights[name] = value.detach().clone();
   const std::map<std::string, Tensor> optimizer_state = copy_of(first_opt.state_dict());
@@ -54,7 +54,7 @@ TEST(Training, ModuleAndOptimizerStateDictsResumeTrainingBitForBit) {
   resumed->load_state_dict(nn::StateDict(weights));
   optim::Adam resumed_opt(resumed->parameters(), {.lr = 0.5});
   resumed_opt.load_state_dict(optimizer_state);
-  train(*resumed, resumed_opt, x, y, 10);
+  train_steps(*resumed, resumed_opt, x, y, 10);
 
   const auto expected = reference->named_parameters();
   const auto actual = resumed->named_parameters();

@@ -17,7 +17,7 @@ namespace descent::data {
 
 enum class ScalerKind {
   None,         // identity
-  Standardize,  // (x - mean) / std (a constant feature gets std 1)
+  Standardize,  // (x - mean) / std, the population std as sklearn's StandardScaler (a constant feature gets std 1)
   MinMax,       // (x - min) / (max - min), into [0, 1] (a constant feature maps to 0)
   Scale,        // x / scale, one constant (e.g. 255 for pixels); set by the constructor, fit does nothing
 };
@@ -36,8 +36,9 @@ class Scaler {
   bool fitted() const;
   /// Computes the statistics over the first dimension (in float64). ValueError when empty.
   void fit(const Tensor& x);
-  /// Scales x (same dtype and shape); ValueError before fit (for Standardize and MinMax) and
-  /// ShapeError when the feature count differs from the fitted one.
+  /// Scales x (same dtype and shape; float32 or float64, DTypeError otherwise; None returns x itself);
+  /// ValueError before fit (for Standardize and MinMax) and ShapeError when the feature count differs
+  /// from the fitted one.
   Tensor transform(const Tensor& x) const;
   Tensor inverse_transform(const Tensor& x) const;
 
@@ -50,8 +51,9 @@ class Scaler {
   ScalerKind kind_;
   bool per_feature_;
   double scale_;
-  Tensor shift_;   // float64 [F] or [1]
-  Tensor divisor_; // float64 [F] or [1]
+  Tensor shift_;   // float64 [F] or [1]: the mean or the minimum
+  Tensor divisor_; // float64 [F] or [1]: the std or max - min (1 where that is 0)
+  Tensor max_;     // MinMax: the fitted maximum, saved so that a load recomputes divisor_ bit for bit
 };
 
 }  // namespace descent::data

@@ -16,8 +16,9 @@ namespace descent::io {
 /// and an existing file at path is untouched.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
-/// The same, with the content produced by a writer into a stream (buffered in memory). If the writer
-/// throws, nothing is renamed and the exception propagates.
+/// The same, with the content produced by a writer into a stream that goes straight to the
+/// temporary file (no copy of the whole content in memory). If the writer throws, the temporary
+/// file is removed, nothing is renamed and the exception propagates.
 void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& writer);
 
 /// Reads a whole file; IOError naming it when it is missing or unreadable.

@@ -29,8 +29,10 @@ struct Checkpoint {
   const std::string& meta(const std::string& key) const;
 };
 
-/// Saves atomically (metadata "format" = "descent-checkpoint-1" is added). ValueError for a section
-/// name containing '/'.
+/// Saves atomically (metadata "format" = "descent-checkpoint-1" and "sections" = a JSON list of the
+/// section names, so that empty sections survive, are added; load_checkpoint removes both again).
+/// ValueError for an empty section name or one containing '/', and for user metadata under the
+/// reserved keys "format" or "sections".
 void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint);
 /// Loads a checkpoint; IOError naming the file when it is not a safetensors file or not a descent
 /// checkpoint (no "format" metadata).

@@ -3,6 +3,7 @@
 // Those that decide something across epochs keep state that checkpoints save (state_dict), so a
 // resumed run decides exactly as an uninterrupted one.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -74,7 +75,9 @@ class EarlyStopping : public Callback {
 };
 
 /// Saves through a function the caller provides (the CLI writes a full checkpoint): "last" after
-/// every epoch, and "best" when the monitored value improves.
+/// every epoch, and "best" when the monitored value improves. Add it after the callbacks whose
+/// state it saves (early stopping, schedules), so the checkpoint holds their state after the epoch.
+/// ValueError when the monitored key is not in the logs.
 class CheckpointCallback : public Callback {
  public:
   using Save = std::function<void(Trainer& trainer, const std::string& which)>;
@@ -150,7 +153,10 @@ enum class ProgressStyle {
   Quiet,  // nothing
 };
 
-/// Shows progress on a stream.
+/// Shows progress on a stream. Bar, redrawn with '\r' at most 10 times a second:
+///   epoch 3/10 [#####.....] 412/938 loss 0.4213 acc 0.8512 12034 samples/s ETA 4s
+/// and at the end of each epoch (Bar and Lines) one line with the epoch's logs:
+///   epoch 3/10 loss 0.4213 accuracy 0.8512 macro_f1 0.8498 val_loss 0.4480 val_accuracy 0.8401 ... lr 0.01 2.1s
 class ProgressLogger : public Callback {
  public:
   ProgressLogger(std::ostream& out, ProgressStyle style = ProgressStyle::Auto);
@@ -160,12 +166,13 @@ class ProgressLogger : public Callback {
   void on_epoch_end(Trainer& trainer, EpochLogs& logs) override;
 
  private:
+  void draw(Trainer& trainer, double now);
+
   std::ostream& out_;
-  ProgressStyle style_;
+  ProgressStyle style_;        // resolved: never Auto
   double epoch_start_ = 0;     // seconds (steady clock)
   double last_draw_ = 0;
-  double loss_sum_ = 0;
-  std::int64_t steps_in_epoch_ = 0;
+  std::size_t drawn_width_ = 0;  // of the bar on screen, to blank what a shorter redraw leaves
 };
 
 /// Rewrites metrics.csv (one row per epoch, a column per key) and metrics.jsonl (one JSON object per

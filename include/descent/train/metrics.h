@@ -63,6 +63,7 @@ class RegressionMetrics {
   void reset();
 
   std::int64_t count() const { return count_; }
+  /// Mean absolute error, mean squared error and its square root, over every element (all targets).
   double mae() const;
   double mse() const;
   double rmse() const;
@@ -74,7 +75,9 @@ class RegressionMetrics {
 
  private:
   std::int64_t count_ = 0;
-  std::vector<double> abs_sum_, sq_sum_, target_sum_, target_sq_sum_;  // per target, in float64
+  // Per target, in float64: sums of |residual| and residual^2, the targets' running mean and sum of
+  // squared deviations (Welford, so that a constant target has exactly zero variance).
+  std::vector<double> abs_sum_, sq_sum_, target_mean_, target_m2_;
 };
 
 }  // namespace descent::train

@@ -48,6 +48,18 @@ struct TrainerOptions {
   bool record_steps = true;
 };
 
+/// Where fit is, for progress displays (meaningful between on_epoch_begin and on_epoch_end).
+struct FitProgress {
+  std::int64_t epochs = 0;            // the epoch count fit trains up to
+  std::int64_t epoch = 0;             // the current epoch, 1-based
+  std::int64_t steps_per_epoch = 0;
+  std::int64_t step_in_epoch = 0;     // steps done in the current epoch
+  std::int64_t samples_in_epoch = 0;  // examples seen in the current epoch
+  double loss = 0;                    // mean loss over those examples
+  std::string metric_name;            // the running training metric: "accuracy" or "rmse"
+  double metric = 0;
+};
+
 /// The result of an evaluation: the mean loss and the metrics of the task.
 struct Evaluation {
   double loss = 0;
@@ -85,6 +97,8 @@ class Trainer {
   std::int64_t epochs_done() const { return epochs_done_; }
   std::int64_t global_step() const { return global_step_; }
   const History& history() const { return history_; }
+  /// The running state of the current epoch (progress bars read it at every step).
+  FitProgress progress() const;
 
   /// Epochs done, step, history and every callback's state, for checkpoints ("epochs_done",
   /// "global_step" as int64 0-d; "history" as int64 bytes of its JSON; "callback.<name>.<key>").
@@ -103,6 +117,19 @@ class Trainer {
   std::int64_t global_step_ = 0;
   bool stop_requested_ = false;
   std::string stop_reason_;
+
+  // The epoch in progress (for progress()): training metrics accumulate over the epoch's batches.
+  std::int64_t fit_epochs_ = 0;
+  std::int64_t current_epoch_ = 0;
+  std::int64_t steps_per_epoch_ = 0;
+  std::int64_t step_in_epoch_ = 0;
+  std::int64_t samples_in_epoch_ = 0;
+  double loss_sum_ = 0;  // sum over the epoch's batches of loss * batch size
+  std::optional<ClassificationMetrics> train_classification_;
+  std::optional<RegressionMetrics> train_regression_;
+
+  void train_epoch(data::DataLoader& train);
+  EpochLogs epoch_logs(data::DataLoader* validation, double lr, double seconds);
 };
 
 }  // namespace descent::train

@@ -1,0 +1,242 @@
+// descent train CONFIG: load the data, build the model, train with progress, checkpoint every epoch,
+// evaluate, and leave a run folder with the model, the logs and report.html.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "commands.h"
+#include "config.h"
+#include "data_source.h"
+#include "descent/core/error.h"
+#include "descent/core/threads.h"
+#include "descent/data/augment.h"
+#include "descent/io/atomic_file.h"
+#include "descent/io/checkpoint.h"
+#include "descent/ops/elementwise.h"
+#include "descent/optim/clip.h"
+#include "descent/version.h"
+#include "model_builder.h"
+#include "optimization.h"
+#include "report.h"
+#include "saved_model.h"
+
+namespace descent::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh run never overwrites an earlier one: runs/x, then runs/x-2, runs/x-3, ...
+fs::path choose_run_folder(const fs::path& wanted, bool resume) {
+  std::error_code ec;
+  if (resume || !fs::exists(wanted, ec) || fs::is_empty(wanted, ec)) return wanted;
+  for (int i = 2;; ++i) {
+    fs::path candidate = wanted.string() + "-" + std::to_string(i);
+    if (!fs::exists(candidate, ec)) return candidate;
+  }
+}
+
+train::ProgressStyle progress_style(const std::string& name, const Config& config) {
+  if (name == "auto") return train::ProgressStyle::Auto;
+  if (name == "bar") return train::ProgressStyle::Bar;
+  if (name == "lines") return train::ProgressStyle::Lines;
+  if (name == "quiet") return train::ProgressStyle::Quiet;
+  throw ValueError(fmt::format("{}training.progress: expected auto, bar, lines or quiet, got \"{}\"", config.where("training.progress"), name));
+}
+
+// Resuming with another configuration would not continue the same run: only these may change.
+void check_resumable(const Config& now, const Config& stored, const std::string& origin) {
+  nlohmann::json a = now.json(), b = stored.json();
+  for (auto* j : {&a, &b}) {
+    (*j)["training"].erase("epochs");
+    (*j)["training"].erase("progress");
+    j->erase("output");
+    j->erase("threads");
+  }
+  if (a == b) return;
+  std::vector<std::string> differ;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (!b.contains(it.key())) continue;
+    if (it->is_object()) {
+      for (auto jt = it->begin(); jt != it->end(); ++jt)
+        if (b[it.key()][jt.key()] != *jt) differ.push_back(it.key() + "." + jt.key());
+    } else if (b[it.key()] != *it) {
+      differ.push_back(it.key());
+    }
+  }
+  throw ValueError(fmt::format("{}: cannot resume: the configuration differs from the checkpoint's in {} (only training.epochs, "
+                               "training.progress, output and threads may change)",
+                               origin, fmt::join(differ, ", ")));
+}
+
+std::vector<Tensor> weights_of(nn::Module& model) {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : model.named_parameters())
+    if (name.ends_with("weight")) out.push_back(t);
+  return out;
+}
+
+std::string format_seconds(double s) {
+  if (s < 60) return fmt::format("{:.1f} s", s);
+  return fmt::format("{}m{:02d}s", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+}
+
+}  // namespace
+
+int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> overrides = args.overrides;
+  if (args.output) overrides.push_back("output=" + *args.output);
+  const Config config = Config::load(args.config, overrides);
+  set_num_threads(static_cast<int>(config.integer("threads")));
+  const auto seed = static_cast<std::uint64_t>(config.integer("seed"));
+  manual_seed(seed);
+
+  const fs::path wanted = config.has("output") ? fs::path(config.string("output")) : fs::path("runs") / fs::path(args.config).stem();
+  const fs::path run = choose_run_folder(wanted, args.resume);
+
+  const auto t_load = std::chrono::steady_clock::now();
+  LoadedData data = load_training_data(config);
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
+  BuiltModel built = build_model(config, data.format.spec);
+  nn::Module& model = *built.model;
+  auto optimizer = make_optimizer(config, model);
+
+  // Loaders: the training one shuffles and augments; evaluation ones go in order, in large batches.
+  data::BatchTransform augmentation;
+  const std::int64_t max_shift = config.integer("data.augment.max_shift");
+  const bool flip = config.boolean("data.augment.horizontal_flip");
+  const double noise = config.number("data.augment.noise_std");
+  if (max_shift != 0 || flip || noise != 0) {
+    const Shape& shape = data.format.spec.example_shape;
+    if ((max_shift != 0 || flip) && shape.size() != 3)
+      throw ValueError(fmt::format("{}data.augment: shifts and flips need images, the examples have shape {}", config.where("data.augment"),
+                                   fmt::join(shape, "x")));
+    Shape image = shape.size() == 3 ? shape : Shape{1, 1, shape.empty() ? 1 : shape[0]};
+    augmentation = data::make_augmentation({.max_shift = max_shift, .horizontal_flip = flip, .noise_std = noise}, image);
+  }
+  const std::int64_t batch_size = config.integer("training.batch_size");
+  if (batch_size < 0) throw ValueError(fmt::format("{}training.batch_size must be >= 0 (0: the whole set)", config.where("training.batch_size")));
+  data::DataLoader train_loader(data.train, {.batch_size = batch_size, .shuffle = config.boolean("training.shuffle"),
+                                             .drop_last = config.boolean("training.drop_last"), .seed = seed},
+                                augmentation);
+  std::optional<data::DataLoader> val_loader;
+  if (data.validation) val_loader.emplace(*data.validation, data::DataLoaderOptions{.batch_size = 1024});
+  Schedule schedule = make_schedule(config, *optimizer, static_cast<std::int64_t>(train_loader.num_batches()), data.validation.has_value());
+
+  fs::create_directories(run);  // only now that the data and the model are known to be good
+
+  // The loss, plus the L1/L2 penalties on the weights when asked.
+  train::LossFunction loss = make_loss(config, built.loss);
+  const double l1 = config.number("training.l1"), l2 = config.number("training.l2");
+  if (l1 < 0 || l2 < 0) throw ValueError(fmt::format("{}training.l1 and training.l2 must be >= 0", config.where("training")));
+  if (l1 > 0 || l2 > 0) {
+    loss = [base = loss, weights = weights_of(model), l1, l2](const Tensor& output, const Tensor& target) {
+      Tensor total = base(output, target);
+      if (l1 > 0) total = total + optim::l1_penalty(weights) * l1;
+      if (l2 > 0) total = total + optim::l2_penalty(weights) * (0.5 * l2);
+      return total;
+    };
+  }
+
+  train::Trainer trainer(model, *optimizer, loss,
+                         {.task = data.format.spec.task, .num_classes = data.format.spec.num_classes, .top_k = config.integers("training.top_k"),
+                          .clip_grad_norm = config.number("training.clip_grad_norm"), .clip_grad_value = config.number("training.clip_grad_value")});
+  const std::string monitor = config.has("training.monitor") ? config.string("training.monitor") : (val_loader ? "val_loss" : "loss");
+  const TrainingState state{.model = &model, .optimizer = optimizer.get(), .scheduler = schedule.scheduler.get(), .trainer = &trainer};
+
+  trainer.add_callback(std::make_shared<train::ProgressLogger>(
+      out, args.quiet ? train::ProgressStyle::Quiet : progress_style(config.string("training.progress"), config)));
+  if (schedule.scheduler) trainer.add_callback(std::make_shared<train::LRSchedulerCallback>(schedule.scheduler, schedule.interval, schedule.monitor));
+  if (const std::int64_t patience = config.integer("training.early_stopping.patience"); patience > 0)
+    trainer.add_callback(std::make_shared<train::EarlyStopping>(
+        train::EarlyStoppingOptions{.monitor = monitor, .patience = patience, .min_delta = config.number("training.early_stopping.min_delta"),
+                                    .restore_best_weights = config.boolean("training.early_stopping.restore_best_weights")}));
+  if (config.has("training.target_loss")) trainer.add_callback(std::make_shared<train::TargetReached>(config.number("training.target_loss")));
+  if (config.has("training.tolerance")) trainer.add_callback(std::make_shared<train::Converged>(config.number("training.tolerance")));
+  trainer.add_callback(std::make_shared<train::MetricsLogger>(run.string()));
+  trainer.add_callback(std::make_shared<train::CheckpointCallback>(
+      [&](train::Trainer&, const std::string& which) {
+        save_training_checkpoint(run / fmt::format("checkpoint-{}.safetensors", which), state, config, data.format);
+      },
+      monitor));
+
+  if (args.resume) {
+    const fs::path last = run / "checkpoint-last.safetensors";
+    if (!fs::exists(last)) throw IOError(fmt::format("{}: nothing to resume (no checkpoint from an earlier run)", last.string()));
+    const io::Checkpoint checkpoint = io::load_checkpoint(last);
+    check_resumable(config, Config::from_resolved(checkpoint.meta("config"), last.string()), last.string());
+    restore_training_checkpoint(checkpoint, state, last.string());
+    out << fmt::format("resuming {} after epoch {} (step {})\n", run.string(), trainer.epochs_done(), trainer.global_step());
+  }
+  io::write_file_atomically(run / "config.json", config.json().dump(2) + "\n");
+
+  const std::int64_t epochs = config.integer("training.epochs");
+  if (epochs <= 0) throw ValueError(fmt::format("{}training.epochs must be > 0", config.where("training.epochs")));
+  std::int64_t param_count = 0;
+  for (const auto& p : model.parameters()) param_count += p.numel();
+  out << fmt::format("descent {}: training {} ({} parameters) on {}\n", kVersion, fmt::join(built.layers, ", "), param_count,
+                     data.description);
+  out << fmt::format("  loss {}, optimizer {} (lr {}), batch size {}, {} epochs, seed {}; run folder {}\n", to_string(built.loss),
+                     config.string("optimizer.name"), optimizer->lr(), train_loader.batch_size(), epochs, seed, run.string());
+  out.flush();
+
+  const auto t_train = std::chrono::steady_clock::now();
+  const train::History& history = trainer.fit(train_loader, val_loader ? &*val_loader : nullptr, epochs);
+  const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count();
+
+  // Evaluate on the test data (or the validation data when there is no test set).
+  std::optional<train::Evaluation> evaluation;
+  std::string evaluation_name;
+  if (data.test) {
+    evaluation = trainer.evaluate(data::DataLoader(*data.test, {.batch_size = 1024}));
+    evaluation_name = "test";
+  } else if (val_loader) {
+    evaluation = trainer.evaluate(*val_loader);
+    evaluation_name = "validation";
+  }
+
+  save_model_file(run / "model.safetensors", model, config, data.format);
+  if (evaluation) {
+    nlohmann::json j = evaluation->scalars();
+    j["split"] = evaluation_name;
+    j["count"] = evaluation->count;
+    if (evaluation->classification) j["confusion_matrix"] = evaluation->classification->confusion_matrix();
+    io::write_file_atomically(run / "evaluation.json", j.dump(2) + "\n");
+  }
+
+  ReportData report{.title = fmt::format("descent run: {}", run.filename().string()), .history = history, .evaluation = evaluation,
+                    .evaluation_name = evaluation_name, .classes = data.format.classes};
+  report.facts = {{"configuration", fs::absolute(args.config).string()},
+                  {"data", data.description},
+                  {"model", fmt::format("{} ({} parameters)", fmt::join(built.layers, ", "), param_count)},
+                  {"loss", to_string(built.loss)},
+                  {"optimizer", fmt::format("{} (lr {})", config.string("optimizer.name"), history.epochs.empty() ? optimizer->lr() : history.epochs.front().at("lr"))},
+                  {"schedule", config.string("schedule.name")},
+                  {"batch size", std::to_string(train_loader.batch_size())},
+                  {"epochs", fmt::format("{} of {}", trainer.epochs_done(), epochs)},
+                  {"stopped", history.stop_reason},
+                  {"seed", std::to_string(seed)},
+                  {"threads", std::to_string(config.integer("threads"))},
+                  {"time", fmt::format("{} training, {} loading data", format_seconds(train_seconds), format_seconds(load_seconds))}};
+  if (evaluation)
+    for (const auto& [k, v] : evaluation->scalars()) report.facts.emplace_back(fmt::format("{} {}", evaluation_name, k), fmt::format("{:.4f}", v));
+  Shape example = data.format.spec.example_shape;
+  example.insert(example.begin(), 1);
+  report.model_summary = model.summary(example);
+  report.config_json = config.json().dump();
+  io::write_file_atomically(run / "report.html", render_report(report));
+
+  out << fmt::format("trained {} epochs in {} ({})\n", trainer.epochs_done(), format_seconds(train_seconds), history.stop_reason);
+  if (evaluation) {
+    std::string line;
+    for (const auto& [k, v] : evaluation->scalars()) line += fmt::format(" {} {:.4f}", k, v);
+    out << fmt::format("{} ({} examples):{}\n", evaluation_name, evaluation->count, line);
+  }
+  out << fmt::format("model: {}\nreport: {}\n", (run / "model.safetensors").string(), (run / "report.html").string());
+  (void)err;
+  return 0;
+}
+
+}  // namespace descent::cli
