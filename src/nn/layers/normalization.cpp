@@ -12,13 +12,15 @@
 
 namespace descent::nn {
 
-// --- BatchNorm1d ----------------------------------------------------------------------------------
+// --- BatchNorm1d, BatchNorm2d ----------------------------------------------------------------------------------
 
-BatchNorm1d::BatchNorm1d(const BatchNorm1dOptions& options) : options_(options) {
-  DESCENT_CHECK_VALUE(options.num_features > 0, "BatchNorm1d: num_features must be positive, got {}",
+BatchNormBase::BatchNormBase(const BatchNormOptions& options, const char* kind, std::int64_t min_dim,
+                             std::int64_t max_dim)
+    : options_(options), min_dim_(min_dim), max_dim_(max_dim) {
+  DESCENT_CHECK_VALUE(options.num_features > 0, "{}: num_features must be positive, got {}", kind,
                       options.num_features);
-  DESCENT_CHECK_VALUE(options.eps >= 0.0, "BatchNorm1d: eps must be >= 0, got {}", options.eps);
-  DESCENT_CHECK_DTYPE(is_floating(options.dtype), "BatchNorm1d: dtype must be floating, got {}",
+  DESCENT_CHECK_VALUE(options.eps >= 0.0, "{}: eps must be >= 0, got {}", kind, options.eps);
+  DESCENT_CHECK_DTYPE(is_floating(options.dtype), "{}: dtype must be floating, got {}", kind,
                       dtype_name(options.dtype));
   const Shape c{options.num_features};
   if (options.affine) {
@@ -32,21 +34,27 @@ BatchNorm1d::BatchNorm1d(const BatchNorm1dOptions& options) : options_(options) 
   }
 }
 
-void BatchNorm1d::reset_running_stats() {
+void BatchNormBase::reset_running_stats() {
   if (!options_.track_running_stats) return;
   init::zeros_(running_mean_);
   init::ones_(running_var_);
   init::zeros_(num_batches_tracked_);
 }
 
-Tensor BatchNorm1d::forward(const Tensor& x) {
+Tensor BatchNormBase::forward(const Tensor& x) {
   detail::check_input(*this, x, weight_.defined() ? weight_ : running_mean_);
   const std::int64_t c = options_.num_features;
-  DESCENT_CHECK_SHAPE((x.dim() == 2 || x.dim() == 3) && x.size(1) == c,
-                      "{}: expected an input of shape [N, {}] or [N, {}, L], got {}", name(), c, c, x.shape());
-  // Statistics over N (and L); per-channel tensors are viewed as [C] or [C, 1] to broadcast.
-  const std::vector<std::int64_t> dims = x.dim() == 2 ? std::vector<std::int64_t>{0} : std::vector<std::int64_t>{0, 2};
-  const Shape channel_shape = x.dim() == 2 ? Shape{c} : Shape{c, 1};
+  DESCENT_CHECK_SHAPE(x.dim() >= min_dim_ && x.dim() <= max_dim_ && x.size(1) == c,
+                      "{}: expected an input of shape {}, got {}", name(),
+                      max_dim_ == 3 ? fmt::format("[N, {0}] or [N, {0}, L]", c) : fmt::format("[N, {}, H, W]", c),
+                      x.shape());
+  // Statistics over every dim but 1; per-channel tensors are viewed as [C, 1, ...] to broadcast.
+  std::vector<std::int64_t> dims{0};
+  Shape channel_shape{c};
+  for (std::int64_t d = 2; d < x.dim(); ++d) {
+    dims.push_back(d);
+    channel_shape.push_back(1);
+  }
   const std::int64_t n = x.numel() / c;
 
   Tensor mean, var;
@@ -76,7 +84,7 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
   return y;
 }
 
-std::string BatchNorm1d::extra_repr() const {
+std::string BatchNormBase::extra_repr() const {
   return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", options_.num_features,
                      detail::py_float(options_.eps),
                      options_.momentum ? detail::py_float(*options_.momentum) : std::string("None"), options_.affine,

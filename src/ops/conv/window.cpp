@@ -1,0 +1,22 @@
+// Sliding-window arithmetic shared by conv2d and the pooling ops.
+
+#include <fmt/format.h>
+
+#include "descent/ops/conv.h"
+
+namespace descent {
+
+std::string to_string(const Size2d& s) { return fmt::format("({}, {})", s.h, s.w); }
+
+std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
+                                std::int64_t dilation, bool ceil_mode) {
+  // PyTorch's pooling_output_shape: the span the window covers is dilation * (kernel - 1) + 1.
+  const std::int64_t span = in + 2 * padding - dilation * (kernel - 1) - 1;
+  if (span < 0) return 0;  // the window does not fit even once
+  std::int64_t out = (span + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  // With ceil_mode the last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * stride >= in + padding) --out;
+  return out;
+}
+
+}  // namespace descent
