@@ -153,5 +153,11 @@ TEST(WindowOutputSize, PyTorchFormula) {
   EXPECT_EQ(window_output_size(5, 2, 2, 1, 1, true), 3);  // a 4th window would start in the right padding
   EXPECT_EQ(window_output_size(5, 3, 2, 0, 2), 1);
   EXPECT_EQ(window_output_size(2, 3, 1, 0, 1), 0);
+  // With ceil_mode a window longer than the input still counts when rounding up reaches it (PyTorch).
+  EXPECT_EQ(window_output_size(1, 2, 2, 0, 1, true), 1);
+  EXPECT_EQ(window_output_size(1, 3, 2, 0, 1, true), 0);
+  EXPECT_EQ(window_output_size(1, 3, 3, 0, 1, true), 1);
+  EXPECT_EQ(window_output_size(2, 3, 3, 0, 1, true), 1);
+  EXPECT_EQ(window_output_size(1, 2, 1, 0, 1, true), 0);
   EXPECT_EQ(to_string(Size2d(2, 3)), "(2, 3)");
 }

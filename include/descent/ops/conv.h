@@ -26,7 +26,8 @@ std::string to_string(const Size2d& s);
 
 /// Output length of a sliding window along one dim (PyTorch's formula):
 /// floor((in + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1, or with ceil_mode the
-/// ceiling, except that the last window must start inside the input or the left padding.
+/// ceiling, except that the last window must start inside the input or the left padding. 0 when
+/// no window fits.
 std::int64_t window_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t padding,
                                 std::int64_t dilation, bool ceil_mode = false);
 
