@@ -1,12 +1,11 @@
-// BatchNorm1d and LayerNorm, composed of differentiable ops.
+// BatchNorm1d and BatchNorm2d on the fused batch_norm op; LayerNorm composed of differentiable ops.
 
 #include "descent/nn/normalization.h"
 
-#include "descent/autograd/grad_mode.h"
 #include "descent/nn/init.h"
 #include "descent/ops/elementwise.h"
+#include "descent/ops/normalization.h"
 #include "descent/ops/reduce.h"
-#include "descent/ops/shape.h"
 #include "nn/assign.h"
 #include "nn/layers/common.h"
 
@@ -48,39 +47,18 @@ Tensor BatchNormBase::forward(const Tensor& x) {
                       "{}: expected an input of shape {}, got {}", name(),
                       max_dim_ == 3 ? fmt::format("[N, {0}] or [N, {0}, L]", c) : fmt::format("[N, {}, H, W]", c),
                       x.shape());
-  // Statistics over every dim but 1; per-channel tensors are viewed as [C, 1, ...] to broadcast.
-  std::vector<std::int64_t> dims{0};
-  Shape channel_shape{c};
-  for (std::int64_t d = 2; d < x.dim(); ++d) {
-    dims.push_back(d);
-    channel_shape.push_back(1);
-  }
-  const std::int64_t n = x.numel() / c;
-
-  Tensor mean, var;
-  if (is_training() || !options_.track_running_stats) {
-    DESCENT_CHECK_VALUE(!is_training() || n > 1,
-                        "{}: expected more than 1 value per channel when training, got input of shape {}", name(),
-                        x.shape());
-    mean = descent::mean(x, dims, true);
-    var = descent::var(x, dims, 0.0, true);  // biased: what the normalization uses
-    if (is_training() && options_.track_running_stats) {
-      NoGradGuard no_grad;
-      const double count = num_batches_tracked_.item() + 1;
-      detail::assign(num_batches_tracked_, scalar_tensor(count, kInt64));
-      const double f = options_.momentum ? *options_.momentum : 1.0 / count;
-      // The running variance takes the unbiased batch variance, as PyTorch's does.
-      const Tensor batch_mean = reshape(mean.detach(), {c});
-      const Tensor batch_var = mul(reshape(var.detach(), {c}), static_cast<double>(n) / static_cast<double>(n - 1));
-      detail::assign(running_mean_, add(mul(running_mean_, 1.0 - f), mul(batch_mean, f)));
-      detail::assign(running_var_, add(mul(running_var_, 1.0 - f), mul(batch_var, f)));
-    }
-  } else {
-    mean = reshape(running_mean_, channel_shape);
-    var = reshape(running_var_, channel_shape);
-  }
-  Tensor y = div(sub(x, mean), sqrt(add(var, options_.eps)));
-  if (options_.affine) y = add(mul(y, reshape(weight_, channel_shape)), reshape(bias_, channel_shape));
+  // Batch statistics in training mode, and always without running statistics (as PyTorch's
+  // bn_training); the running statistics move only in training mode.
+  const bool batch_stats = is_training() || !options_.track_running_stats;
+  DESCENT_CHECK_VALUE(!batch_stats || x.numel() / c > 1,
+                      "{}: expected more than 1 value per channel when training, got input of shape {}", name(),
+                      x.shape());
+  const bool update = is_training() && options_.track_running_stats;
+  const double count = update ? num_batches_tracked_.item() + 1 : 0.0;
+  // momentum = None: a cumulative average, the k-th batch weighted 1 / k.
+  const double factor = options_.momentum ? *options_.momentum : (update ? 1.0 / count : 0.0);
+  Tensor y = batch_norm(x, running_mean_, running_var_, weight_, bias_, batch_stats, factor, options_.eps);
+  if (update) detail::assign(num_batches_tracked_, scalar_tensor(count, kInt64));
   return y;
 }
 
