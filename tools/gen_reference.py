@@ -28,6 +28,10 @@ Input dtypes: "float" inputs are created in the dtype of the run (float32 or flo
 (descent has no bool dtype); "int64" inputs hold indices. Comparison ops return bool in PyTorch and
 1/0 in the input's dtype in descent, so their reference outputs are converted to the run's dtype.
 
+Op "batch_norm" takes x, then running_mean and running_var when params "running" (updated in place,
+and returned as outputs 1 and 2 after the call), then weight and bias when params "affine".
+"max_pool2d_with_indices" has the int64 indices as output 1. Size arguments are [h, w] lists.
+
 Layout "transposed" marks a non-contiguous input: the leaf that requires grad is a contiguous tensor
 with the last two dims swapped, and the op receives its transpose (a strided view) holding the
 listed values; "shape", "values" and the gradient are those of the view, i.e. of the logical input.
@@ -120,6 +124,21 @@ class Fixed(Spec):
 
     def draw(self, g):
         return _f32(torch.tensor(self.values, dtype=torch.float64).reshape(self.shape))
+
+
+class Distinct(Spec):
+    """A random permutation of evenly spaced values (step apart, centred on 0): no ties (max pooling)."""
+
+    def __init__(self, shape, step=0.125, requires_grad=True):
+        super().__init__(shape, requires_grad)
+        self.step = step
+
+    def draw(self, g):
+        n = 1
+        for d in self.shape:
+            n *= d
+        perm = torch.randperm(n, generator=g, dtype=torch.int64).to(torch.float64)
+        return _f32(((perm - (n - 1) / 2) * self.step).reshape(self.shape))
 
 
 class Cond(Spec):
@@ -615,6 +634,113 @@ def strided_cases():
          [Normal([3, 4]).transposed()], dim0=0, dim1=1)
 
 
+def _hw(v):
+    """A (height, width) argument as written in the fixture: [h, w]."""
+    return list(v) if isinstance(v, (list, tuple)) else [v, v]
+
+
+def conv_cases():
+    """conv2d, the pooling ops and batch_norm called functionally (the layers are in nn.json)."""
+
+    def conv(t, p):
+        return F.conv2d(t[0], t[1], t[2] if len(t) > 2 else None, stride=tuple(p["stride"]),
+                        padding=tuple(p["padding"]), dilation=tuple(p["dilation"]), groups=p["groups"])
+
+    def cv(stride=1, padding=0, dilation=1, groups=1):
+        return {"stride": _hw(stride), "padding": _hw(padding), "dilation": _hw(dilation), "groups": groups}
+
+    case("conv2d", "conv2d", conv, [Normal([2, 2, 5, 4]), Normal([3, 2, 3, 3], 0.5), Normal([3])], **cv(padding=1))
+    case("conv2d_no_bias_stride_dilation", "conv2d", conv, [Normal([1, 2, 7, 6]), Normal([2, 2, 3, 2], 0.5)],
+         **cv(stride=(2, 1), padding=(1, 2), dilation=(1, 2)))
+    case("conv2d_unbatched", "conv2d", conv, [Normal([2, 5, 4]), Normal([2, 2, 2, 3], 0.5), Normal([2])], **cv())
+    # A non-contiguous weight (the transpose of its last two dims), as after weight.transpose(2, 3).
+    case("conv2d_strided_weight", "conv2d", conv,
+         [Normal([2, 2, 5, 4]), Normal([3, 2, 3, 2], 0.5).transposed(), Normal([3])], **cv(padding=1))
+    case("conv2d_strided_weight_groups", "conv2d", conv,
+         [Normal([1, 4, 5, 5]), Normal([4, 2, 3, 3], 0.5).transposed(), Normal([4])], **cv(stride=2, padding=1, groups=2))
+    case("conv2d_strided_input_and_weight", "conv2d", conv,
+         [Normal([2, 2, 4, 5]).transposed(), Normal([2, 2, 2, 3], 0.5).transposed()], **cv(padding=(1, 0)))
+    case("conv2d_depthwise", "conv2d", conv, [Normal([1, 3, 5, 4]), Normal([6, 1, 3, 3], 0.5), Normal([6])],
+         **cv(padding=1, groups=3))
+    # Gradients for some inputs only.
+    case("conv2d_input_no_grad", "conv2d", conv,
+         [Normal([2, 2, 4, 4], requires_grad=False), Normal([2, 2, 3, 3], 0.5), Normal([2])], **cv())
+    case("conv2d_weight_no_grad", "conv2d", conv,
+         [Normal([2, 2, 4, 4]), Normal([2, 2, 3, 3], 0.5, requires_grad=False), Normal([2], requires_grad=False)],
+         **cv(padding=1))
+
+    def mp(k, stride=None, padding=0, dilation=1, ceil_mode=False):
+        return {"kernel_size": _hw(k), "stride": None if stride is None else _hw(stride), "padding": _hw(padding),
+                "dilation": _hw(dilation), "ceil_mode": ceil_mode}
+
+    def pool_args(p):
+        return dict(kernel_size=tuple(p["kernel_size"]), stride=None if p["stride"] is None else tuple(p["stride"]),
+                    padding=tuple(p["padding"]), dilation=tuple(p["dilation"]), ceil_mode=p["ceil_mode"])
+
+    def max_pool(t, p):
+        return F.max_pool2d(t[0], **pool_args(p))
+
+    def max_pool_idx(t, p):
+        return F.max_pool2d(t[0], **pool_args(p), return_indices=True)
+
+    case("max_pool2d", "max_pool2d", max_pool, [Distinct([2, 2, 5, 4])], **mp(2, stride=1, padding=1))
+    # The indices are flat positions h * W + w within each (unpadded) input plane, int64.
+    case("max_pool2d_with_indices", "max_pool2d_with_indices", max_pool_idx, [Distinct([2, 2, 4, 6])], **mp(2))
+    case("max_pool2d_with_indices_pad", "max_pool2d_with_indices", max_pool_idx, [Distinct([1, 2, 7, 5])],
+         **mp(3, stride=2, padding=1))
+    case("max_pool2d_with_indices_dilation_ceil", "max_pool2d_with_indices", max_pool_idx, [Distinct([1, 2, 7, 8])],
+         **mp((2, 3), stride=(2, 1), padding=(1, 0), dilation=(2, 1), ceil_mode=True))
+    case("max_pool2d_with_indices_unbatched", "max_pool2d_with_indices", max_pool_idx, [Distinct([2, 5, 5])],
+         **mp(2, ceil_mode=True))
+    case("max_pool2d_with_indices_strided", "max_pool2d_with_indices", max_pool_idx,
+         [Distinct([2, 2, 4, 5]).transposed()], **mp(2, stride=1))
+
+    def ap(k, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+        return {"kernel_size": _hw(k), "stride": None if stride is None else _hw(stride), "padding": _hw(padding),
+                "ceil_mode": ceil_mode, "count_include_pad": count_include_pad, "divisor_override": divisor_override}
+
+    def avg_pool(t, p):
+        return F.avg_pool2d(t[0], tuple(p["kernel_size"]), None if p["stride"] is None else tuple(p["stride"]),
+                            tuple(p["padding"]), p["ceil_mode"], p["count_include_pad"], p["divisor_override"])
+
+    case("avg_pool2d", "avg_pool2d", avg_pool, [Normal([2, 2, 5, 4])], **ap(2))
+    case("avg_pool2d_pad_ceil", "avg_pool2d", avg_pool, [Normal([1, 2, 6, 5])], **ap(3, stride=2, padding=1,
+                                                                                     ceil_mode=True))
+    case("avg_pool2d_exclude_pad_strided", "avg_pool2d", avg_pool, [Normal([1, 2, 5, 6]).transposed()],
+         **ap((3, 2), stride=(1, 2), padding=1, count_include_pad=False))
+    case("avg_pool2d_divisor_unbatched", "avg_pool2d", avg_pool, [Normal([2, 5, 5])],
+         **ap(3, stride=2, padding=1, divisor_override=3))
+
+    aap = lambda t, p: F.adaptive_avg_pool2d(t[0], tuple(p["output_size"]))  # noqa: E731
+    case("adaptive_avg_pool2d", "adaptive_avg_pool2d", aap, [Normal([2, 2, 7, 5])], output_size=[3, 2])
+    case("adaptive_avg_pool2d_global_unbatched", "adaptive_avg_pool2d", aap, [Normal([3, 4, 5])], output_size=[1, 1])
+    case("adaptive_avg_pool2d_strided", "adaptive_avg_pool2d", aap, [Normal([1, 2, 5, 7]).transposed()],
+         output_size=[4, 3])
+
+    # batch_norm: inputs x, then running_mean and running_var (updated in place; returned as
+    # outputs 1 and 2 after the call) when "running", then weight and bias when "affine".
+    def bn(t, p):
+        rm, rv = (t[1], t[2]) if p["running"] else (None, None)
+        w, b = (t[-2], t[-1]) if p["affine"] else (None, None)
+        y = F.batch_norm(t[0], rm, rv, w, b, training=p["training"], momentum=p["momentum"], eps=p["eps"])
+        return (y, rm, rv) if p["running"] else y
+
+    stats = lambda c: [Normal([c], 0.5, requires_grad=False), Uniform([c], 0.5, 2.0, requires_grad=False)]  # noqa: E731
+    affine = lambda c: [Uniform([c], 0.5, 1.5), Normal([c], 0.5)]  # noqa: E731
+    case("batch_norm_train", "batch_norm", bn, [Normal([3, 2, 3, 5], 2.0, 1.0), *stats(2), *affine(2)],
+         running=True, affine=True, training=True, momentum=0.1, eps=1e-5)
+    case("batch_norm_train_2d_momentum", "batch_norm", bn, [Normal([5, 3], 1.5, -0.5), *stats(3), *affine(3)],
+         running=True, affine=True, training=True, momentum=0.3, eps=1e-3)
+    case("batch_norm_train_3d_no_affine", "batch_norm", bn, [Normal([2, 3, 4]), *stats(3)],
+         running=True, affine=False, training=True, momentum=0.1, eps=1e-5)
+    case("batch_norm_train_no_running", "batch_norm", bn, [Normal([2, 2, 3, 3]), *affine(2)],
+         running=False, affine=True, training=True, momentum=0.1, eps=1e-5)
+    case("batch_norm_eval", "batch_norm", bn, [Normal([2, 3, 3, 3]), *stats(3), *affine(3)],
+         running=True, affine=True, training=False, momentum=0.1, eps=1e-5)
+    case("batch_norm_eval_no_affine_strided", "batch_norm", bn, [Normal([2, 2, 3, 4]).transposed(), *stats(2)],
+         running=True, affine=False, training=False, momentum=0.1, eps=1e-5)
+
+
 def main():
     torch.set_num_threads(1)
     binary_cases()
@@ -626,6 +752,7 @@ def main():
     shape_cases()
     activation_cases()
     strided_cases()
+    conv_cases()
 
     if not os.path.isdir(os.path.join("tests", "reference")):
         sys.exit("run from the repository root: /usr/bin/python3 tools/gen_reference.py")

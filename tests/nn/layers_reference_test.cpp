@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,27 @@ Tensor float_tensor(const json& j, DType dtype) {
   return descent::tensor(j.at("values").get<std::vector<double>>(), shape_of(j), dtype);
 }
 
+// A Size2d option: a number (both dims) or [h, w], as PyTorch's int-or-tuple arguments.
+descent::Size2d size2d(const json& j) {
+  if (j.is_number_integer()) return descent::Size2d(j.get<std::int64_t>());
+  if (!j.is_array() || j.size() != 2) throw std::invalid_argument("layers_reference_test: bad Size2d " + j.dump());
+  return descent::Size2d(j[0].get<std::int64_t>(), j[1].get<std::int64_t>());
+}
+std::optional<descent::Size2d> optional_size2d(const json& j) {
+  return j.is_null() ? std::nullopt : std::optional(size2d(j));
+}
+std::optional<double> optional_double(const json& j) {
+  return j.is_null() ? std::nullopt : std::optional(j.get<double>());
+}
+
+nn::BatchNormOptions batch_norm_options(const json& o) {
+  return nn::BatchNormOptions{.num_features = o.at("num_features").get<std::int64_t>(),
+                              .eps = o.at("eps").get<double>(),
+                              .momentum = optional_double(o.at("momentum")),
+                              .affine = o.at("affine").get<bool>(),
+                              .track_running_stats = o.at("track_running_stats").get<bool>()};
+}
+
 // --- the layer factory: descent's class name and options -> a module ------------------------------
 
 std::shared_ptr<nn::Module> build(const std::string& layer, const json& o) {
@@ -48,13 +70,39 @@ std::shared_ptr<nn::Module> build(const std::string& layer, const json& o) {
         nn::FlattenOptions{.start_dim = o.at("start_dim").get<std::int64_t>(), .end_dim = o.at("end_dim").get<std::int64_t>()});
   }
   if (layer == "Dropout") return std::make_shared<nn::Dropout>(nn::DropoutOptions{.p = o.at("p").get<double>()});
-  if (layer == "BatchNorm1d") {
-    nn::BatchNorm1dOptions options{.num_features = o.at("num_features").get<std::int64_t>(),
-                                   .eps = o.at("eps").get<double>(),
-                                   .affine = o.at("affine").get<bool>(),
-                                   .track_running_stats = o.at("track_running_stats").get<bool>()};
-    options.momentum = o.at("momentum").is_null() ? std::nullopt : std::optional(o.at("momentum").get<double>());
-    return std::make_shared<nn::BatchNorm1d>(options);
+  if (layer == "BatchNorm1d") return std::make_shared<nn::BatchNorm1d>(batch_norm_options(o));
+  if (layer == "BatchNorm2d") return std::make_shared<nn::BatchNorm2d>(batch_norm_options(o));
+  if (layer == "Dropout2d") return std::make_shared<nn::Dropout2d>(nn::DropoutOptions{.p = o.at("p").get<double>()});
+  if (layer == "Conv2d") {
+    return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in_channels = o.at("in_channels").get<std::int64_t>(),
+                                                          .out_channels = o.at("out_channels").get<std::int64_t>(),
+                                                          .kernel_size = size2d(o.at("kernel_size")),
+                                                          .stride = size2d(o.at("stride")),
+                                                          .padding = size2d(o.at("padding")),
+                                                          .dilation = size2d(o.at("dilation")),
+                                                          .groups = o.at("groups").get<std::int64_t>(),
+                                                          .bias = o.at("bias").get<bool>()});
+  }
+  if (layer == "MaxPool2d") {
+    return std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions{.kernel_size = size2d(o.at("kernel_size")),
+                                                                .stride = optional_size2d(o.at("stride")),
+                                                                .padding = size2d(o.at("padding")),
+                                                                .dilation = size2d(o.at("dilation")),
+                                                                .ceil_mode = o.at("ceil_mode").get<bool>()});
+  }
+  if (layer == "AvgPool2d") {
+    const json& divisor = o.at("divisor_override");
+    return std::make_shared<nn::AvgPool2d>(nn::AvgPool2dOptions{
+        .kernel_size = size2d(o.at("kernel_size")),
+        .stride = optional_size2d(o.at("stride")),
+        .padding = size2d(o.at("padding")),
+        .ceil_mode = o.at("ceil_mode").get<bool>(),
+        .count_include_pad = o.at("count_include_pad").get<bool>(),
+        .divisor_override = divisor.is_null() ? std::nullopt : std::optional(divisor.get<std::int64_t>())});
+  }
+  if (layer == "AdaptiveAvgPool2d") {
+    return std::make_shared<nn::AdaptiveAvgPool2d>(
+        nn::AdaptiveAvgPool2dOptions{.output_size = size2d(o.at("output_size"))});
   }
   if (layer == "LayerNorm") {
     return std::make_shared<nn::LayerNorm>(nn::LayerNormOptions{.normalized_shape = o.at("normalized_shape").get<Shape>(),
@@ -266,7 +314,8 @@ TEST(LayerReferenceFixture, CoversEveryLayer) {
   };
   for (const json& c : fixture().cases) count(c.at("layer").get<std::string>(), c.at("options"));
   for (const char* layer : {"Linear", "Flatten", "Dropout", "BatchNorm1d", "LayerNorm", "ReLU", "LeakyReLU", "PReLU",
-                            "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Identity", "Sequential"}) {
+                            "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Identity", "Sequential",
+                            "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d"}) {
     EXPECT_GT(per_layer[layer], 0) << layer << " has no case in nn.json";
   }
 }

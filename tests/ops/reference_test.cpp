@@ -44,6 +44,37 @@ double num(const json& p, const char* key) { return p.at(key).get<double>(); }
 std::int64_t i64(const json& p, const char* key) { return p.at(key).get<std::int64_t>(); }
 bool flag(const json& p, const char* key) { return p.at(key).get<bool>(); }
 
+// A (height, width) argument: [h, w] or one number for both.
+descent::Size2d size2d(const json& j) {
+  if (j.is_number_integer()) return descent::Size2d(j.get<std::int64_t>());
+  return descent::Size2d(j.at(0).get<std::int64_t>(), j.at(1).get<std::int64_t>());
+}
+std::optional<descent::Size2d> opt_size2d(const json& j) {
+  return j.is_null() ? std::nullopt : std::optional<descent::Size2d>(size2d(j));
+}
+descent::Conv2dParams conv2d_params(const json& p) {
+  return {.stride = size2d(p.at("stride")),
+          .padding = size2d(p.at("padding")),
+          .dilation = size2d(p.at("dilation")),
+          .groups = i64(p, "groups")};
+}
+descent::MaxPool2dParams max_pool2d_params(const json& p) {
+  return {.kernel_size = size2d(p.at("kernel_size")),
+          .stride = opt_size2d(p.at("stride")),
+          .padding = size2d(p.at("padding")),
+          .dilation = size2d(p.at("dilation")),
+          .ceil_mode = flag(p, "ceil_mode")};
+}
+descent::AvgPool2dParams avg_pool2d_params(const json& p) {
+  const json& divisor = p.at("divisor_override");
+  return {.kernel_size = size2d(p.at("kernel_size")),
+          .stride = opt_size2d(p.at("stride")),
+          .padding = size2d(p.at("padding")),
+          .ceil_mode = flag(p, "ceil_mode"),
+          .count_include_pad = flag(p, "count_include_pad"),
+          .divisor_override = divisor.is_null() ? std::nullopt : std::optional<std::int64_t>(divisor.get<std::int64_t>())};
+}
+
 // PyTorch op name -> descent call. Names carry ATen-style overload suffixes where one name has
 // several forms ("add" is tensor + tensor, "add.Scalar" tensor + double).
 const std::map<std::string, OpFn>& op_table() {
@@ -155,6 +186,33 @@ const std::map<std::string, OpFn>& op_table() {
       {"softplus", [](auto& x, auto& p) { return one(descent::softplus(x[0], num(p, "beta"), num(p, "threshold"))); }},
       {"softmax", [](auto& x, auto& p) { return one(descent::softmax(x[0], i64(p, "dim"))); }},
       {"log_softmax", [](auto& x, auto& p) { return one(descent::log_softmax(x[0], i64(p, "dim"))); }},
+      // convolution and pooling
+      {"conv2d",
+       [](auto& x, auto& p) {
+         return one(descent::conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), conv2d_params(p)));
+       }},
+      {"max_pool2d", [](auto& x, auto& p) { return one(descent::max_pool2d(x[0], max_pool2d_params(p))); }},
+      {"max_pool2d_with_indices",
+       [](auto& x, auto& p) {
+         auto [values, indices] = descent::max_pool2d_with_indices(x[0], max_pool2d_params(p));
+         return std::vector<Tensor>{values, indices};
+       }},
+      {"avg_pool2d", [](auto& x, auto& p) { return one(descent::avg_pool2d(x[0], avg_pool2d_params(p))); }},
+      {"adaptive_avg_pool2d",
+       [](auto& x, auto& p) { return one(descent::adaptive_avg_pool2d(x[0], size2d(p.at("output_size")))); }},
+      // batch_norm: inputs x, [running_mean, running_var] (updated in place and returned as outputs
+      // 1 and 2), [weight, bias].
+      {"batch_norm",
+       [](auto& x, auto& p) {
+         const bool running = flag(p, "running");
+         const bool affine = flag(p, "affine");
+         const Tensor rm = running ? x[1] : Tensor();
+         const Tensor rv = running ? x[2] : Tensor();
+         const Tensor w = affine ? x[x.size() - 2] : Tensor();
+         const Tensor b = affine ? x[x.size() - 1] : Tensor();
+         Tensor y = descent::batch_norm(x[0], rm, rv, w, b, flag(p, "training"), num(p, "momentum"), num(p, "eps"));
+         return running ? std::vector<Tensor>{y, rm, rv} : one(y);
+       }},
   };
   return table;
 }
