@@ -1,6 +1,9 @@
 #include "model_builder.h"
 
 #include <charconv>
+#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -30,6 +33,55 @@ bool parse_number(const std::string& text, T& out) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, out);
   return ec == std::errc() && ptr == end;
+}
+
+// "3" -> (3, 3), "3x2" -> (3, 2); nullopt if not that form or not >= min.
+std::optional<Size2d> parse_size2d(const std::string& text, std::int64_t min) {
+  const auto x = text.find('x');
+  std::int64_t h = 0, w = 0;
+  if (x == std::string::npos) {
+    if (!parse_number(text, h)) return std::nullopt;
+    w = h;
+  } else if (!parse_number(text.substr(0, x), h) || !parse_number(text.substr(x + 1), w)) {
+    return std::nullopt;
+  }
+  if (h < min || w < min) return std::nullopt;
+  return Size2d(h, w);
+}
+
+// The "name value" options after a layer's positional arguments ("stride 2 pad 1"), plus bare flags.
+struct LayerOptions {
+  std::map<std::string, std::string> values;
+  std::set<std::string> flags;
+};
+
+LayerOptions parse_options(const std::vector<std::string>& words, std::size_t first, const std::string& where,
+                           const std::set<std::string>& valued, const std::set<std::string>& flags) {
+  LayerOptions out;
+  for (std::size_t k = first; k < words.size(); ++k) {
+    const std::string& w = words[k];
+    if (flags.count(w)) {
+      out.flags.insert(w);
+    } else if (valued.count(w)) {
+      if (k + 1 >= words.size()) throw ValueError(fmt::format("{}: '{}' needs a value", where, w));
+      if (!out.values.emplace(w, words[k + 1]).second) throw ValueError(fmt::format("{}: '{}' given twice", where, w));
+      ++k;
+    } else {
+      std::vector<std::string> known(valued.begin(), valued.end());
+      known.insert(known.end(), flags.begin(), flags.end());
+      throw ValueError(fmt::format("{}: unknown option '{}' (known: {})", where, w, fmt::join(known, ", ")));
+    }
+  }
+  return out;
+}
+
+Size2d size_option(const LayerOptions& o, const std::string& key, Size2d fallback, std::int64_t min,
+                   const std::string& where) {
+  auto it = o.values.find(key);
+  if (it == o.values.end()) return fallback;
+  auto v = parse_size2d(it->second, min);
+  if (!v) throw ValueError(fmt::format("{}: {} must be N or HxW with integers >= {}, got '{}'", where, key, min, it->second));
+  return *v;
 }
 
 std::string expand_activation(const std::string& name) {
@@ -105,7 +157,13 @@ LossKind choose_loss(const Config& config, const std::string& preset, const Data
   return kind;
 }
 
-void initialize(nn::Linear& layer, const std::string& scheme, const std::string& next_activation) {
+// A layer with a weight the init scheme applies to (Linear or Conv2d), and where it is in the list.
+struct Weighted {
+  Tensor weight, bias;
+  std::size_t index;
+};
+
+void initialize(const Weighted& layer, const std::string& scheme, const std::string& next_activation) {
   if (scheme == "default") return;
   Generator& gen = default_generator();
   const std::string nonlinearity = next_activation == "tanh" || next_activation == "sigmoid" || next_activation == "relu" ||
@@ -113,19 +171,19 @@ void initialize(nn::Linear& layer, const std::string& scheme, const std::string&
                                        ? next_activation
                                        : "linear";
   if (scheme == "xavier_uniform") {
-    nn::init::xavier_uniform_(layer.weight(), nn::init::calculate_gain(nonlinearity), gen);
+    nn::init::xavier_uniform_(layer.weight, nn::init::calculate_gain(nonlinearity), gen);
   } else if (scheme == "xavier_normal") {
-    nn::init::xavier_normal_(layer.weight(), nn::init::calculate_gain(nonlinearity), gen);
+    nn::init::xavier_normal_(layer.weight, nn::init::calculate_gain(nonlinearity), gen);
   } else if (scheme == "he_uniform") {
-    nn::init::kaiming_uniform_(layer.weight(), 0.0, "fan_in", "relu", gen);
+    nn::init::kaiming_uniform_(layer.weight, 0.0, "fan_in", "relu", gen);
   } else if (scheme == "he_normal") {
-    nn::init::kaiming_normal_(layer.weight(), 0.0, "fan_in", "relu", gen);
+    nn::init::kaiming_normal_(layer.weight, 0.0, "fan_in", "relu", gen);
   } else {
     throw ValueError(fmt::format("model.init: unknown scheme '{}' (known: default, xavier_uniform, xavier_normal, he_uniform, he_normal)", scheme));
   }
-  if (layer.bias().defined()) {
+  if (layer.bias.defined()) {
     NoGradGuard no_grad;
-    nn::init::zeros_(layer.bias());
+    nn::init::zeros_(layer.bias);
   }
 }
 
@@ -164,7 +222,7 @@ BuiltModel build_model(const Config& config, const DataSpec& data) {
   const std::string init = config.string("model.init");
   auto model = std::make_shared<nn::Sequential>();
   Shape shape = data.example_shape;  // the current per-example shape
-  std::vector<std::pair<nn::Linear*, std::size_t>> linears;  // to initialize once the next layer is known
+  std::vector<Weighted> weighted;  // to initialize once the next layer is known
 
   for (std::size_t i = 0; i < built.layers.size(); ++i) {
     const std::string& text = built.layers[i];
@@ -180,6 +238,20 @@ BuiltModel build_model(const Config& config, const DataSpec& data) {
     };
     auto max_args = [&](std::size_t n) {
       if (words.size() > n + 1) throw ValueError(fmt::format("{}: too many arguments", where));
+    };
+    // Runs a layer's output_shape on one example ([1, C, H, W]), naming this entry in the error.
+    auto image_layer_shape = [&](auto& layer) {
+      if (shape.size() != 3)
+        throw ValueError(fmt::format("{}: needs images [channels, height, width], the input here is {}", where,
+                                     fmt::join(shape, "x")));
+      Shape batch_shape = shape;
+      batch_shape.insert(batch_shape.begin(), 1);
+      try {
+        const Shape out = layer.output_shape(batch_shape);
+        return Shape(out.begin() + 1, out.end());
+      } catch (const ShapeError& e) {
+        throw ValueError(fmt::format("{}: {}", where, e.what()));
+      }
     };
     auto features = [&]() -> std::int64_t {
       if (shape.size() != 1)
@@ -207,7 +279,7 @@ BuiltModel build_model(const Config& config, const DataSpec& data) {
       }
       if (words.back() == "nobias") bias = false;
       auto layer = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = shape[0], .out_features = out, .bias = bias});
-      linears.emplace_back(layer.get(), i);
+      weighted.push_back({layer->weight(), layer->bias(), i});
       model->push_back(layer);
       shape = {out};
     } else if (kind == "relu") {
@@ -236,9 +308,91 @@ BuiltModel build_model(const Config& config, const DataSpec& data) {
       const double p = arg_double(1, 0.5);
       if (p < 0 || p >= 1) throw ValueError(fmt::format("{}: the probability must be in [0, 1), got {}", where, p));
       model->push_back(std::make_shared<nn::Dropout>(nn::DropoutOptions{.p = p}));
+    } else if (kind == "conv2d") {
+      // conv2d OUT KERNEL [stride S] [pad P|same] [dilation D] [groups G] [nobias]
+      if (words.size() < 3)
+        throw ValueError(fmt::format("{}: write conv2d OUT_CHANNELS KERNEL, e.g. 'conv2d 32 3x3 pad 1'", where));
+      std::int64_t out = 0;
+      if (!parse_number(words[1], out) || out <= 0)
+        throw ValueError(fmt::format("{}: the number of output channels must be a positive integer, got '{}'", where, words[1]));
+      const auto kernel = parse_size2d(words[2], 1);
+      if (!kernel) throw ValueError(fmt::format("{}: the kernel size must be N or HxW, got '{}'", where, words[2]));
+      const LayerOptions o = parse_options(words, 3, where, {"stride", "pad", "dilation", "groups"}, {"nobias"});
+      nn::Conv2dOptions options{.out_channels = out, .kernel_size = *kernel};
+      options.in_channels = shape.size() == 3 ? shape[0] : 0;
+      options.stride = size_option(o, "stride", 1, 1, where);
+      options.dilation = size_option(o, "dilation", 1, 1, where);
+      if (auto it = o.values.find("pad"); it != o.values.end() && it->second == "same") {
+        // PyTorch's padding='same' for stride 1, with the symmetric padding an odd effective kernel allows.
+        const std::int64_t eh = options.dilation.h * (kernel->h - 1), ew = options.dilation.w * (kernel->w - 1);
+        if (!(options.stride == Size2d(1)) || eh % 2 != 0 || ew % 2 != 0)
+          throw ValueError(fmt::format("{}: pad same needs stride 1 and an odd kernel", where));
+        options.padding = Size2d(eh / 2, ew / 2);
+      } else {
+        options.padding = size_option(o, "pad", 0, 0, where);
+      }
+      if (auto it = o.values.find("groups"); it != o.values.end()) {
+        if (!parse_number(it->second, options.groups) || options.groups <= 0)
+          throw ValueError(fmt::format("{}: groups must be a positive integer, got '{}'", where, it->second));
+      }
+      options.bias = !o.flags.count("nobias");
+      if (shape.size() != 3)
+        throw ValueError(fmt::format("{}: needs images [channels, height, width], the input here is {}", where,
+                                     fmt::join(shape, "x")));
+      std::shared_ptr<nn::Conv2d> layer;
+      try {
+        layer = std::make_shared<nn::Conv2d>(options);
+      } catch (const ValueError& e) {
+        throw ValueError(fmt::format("{}: {}", where, e.what()));
+      }
+      shape = image_layer_shape(*layer);
+      weighted.push_back({layer->weight(), layer->bias(), i});
+      model->push_back(layer);
+    } else if (kind == "maxpool" || kind == "avgpool") {
+      // maxpool KERNEL [stride S] [pad P]; avgpool the same (padding counts as zeros, as PyTorch's default)
+      if (words.size() < 2) throw ValueError(fmt::format("{}: write {} KERNEL, e.g. '{} 2'", where, kind, kind));
+      const auto kernel = parse_size2d(words[1], 1);
+      if (!kernel) throw ValueError(fmt::format("{}: the kernel size must be N or HxW, got '{}'", where, words[1]));
+      const LayerOptions o = parse_options(words, 2, where, {"stride", "pad"}, {});
+      const Size2d stride = size_option(o, "stride", *kernel, 1, where);
+      const Size2d pad = size_option(o, "pad", 0, 0, where);
+      try {
+        if (kind == "maxpool") {
+          auto layer = std::make_shared<nn::MaxPool2d>(nn::MaxPool2dOptions{.kernel_size = *kernel, .stride = stride, .padding = pad});
+          shape = image_layer_shape(*layer);
+          model->push_back(layer);
+        } else {
+          auto layer = std::make_shared<nn::AvgPool2d>(nn::AvgPool2dOptions{.kernel_size = *kernel, .stride = stride, .padding = pad});
+          shape = image_layer_shape(*layer);
+          model->push_back(layer);
+        }
+      } catch (const ValueError& e) {
+        if (std::string(e.what()).rfind(where, 0) == 0) throw;
+        throw ValueError(fmt::format("{}: {}", where, e.what()));
+      }
+    } else if (kind == "adaptive_avgpool") {
+      max_args(1);
+      const auto size = words.size() > 1 ? parse_size2d(words[1], 1) : std::optional<Size2d>(Size2d(1));
+      if (!size) throw ValueError(fmt::format("{}: the output size must be N or HxW, got '{}'", where, words[1]));
+      auto layer = std::make_shared<nn::AdaptiveAvgPool2d>(nn::AdaptiveAvgPool2dOptions{.output_size = *size});
+      shape = image_layer_shape(*layer);
+      model->push_back(layer);
+    } else if (kind == "dropout2d") {
+      max_args(1);
+      const double p = arg_double(1, 0.5);
+      if (p < 0 || p >= 1) throw ValueError(fmt::format("{}: the probability must be in [0, 1), got {}", where, p));
+      if (shape.size() != 3)
+        throw ValueError(fmt::format("{}: needs images [channels, height, width], the input here is {}", where,
+                                     fmt::join(shape, "x")));
+      model->push_back(std::make_shared<nn::Dropout2d>(nn::DropoutOptions{.p = p}));
     } else if (kind == "batchnorm") {
+      // BatchNorm2d after a convolution (per channel), BatchNorm1d on features.
       max_args(0);
-      model->push_back(std::make_shared<nn::BatchNorm1d>(nn::BatchNorm1dOptions{.num_features = features()}));
+      if (shape.size() == 3) {
+        model->push_back(std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.num_features = shape[0]}));
+      } else {
+        model->push_back(std::make_shared<nn::BatchNorm1d>(nn::BatchNormOptions{.num_features = features()}));
+      }
     } else if (kind == "layernorm") {
       max_args(0);
       model->push_back(std::make_shared<nn::LayerNorm>(nn::LayerNormOptions{.normalized_shape = shape}));
@@ -250,8 +404,10 @@ BuiltModel build_model(const Config& config, const DataSpec& data) {
       shape = {n};
     } else {
       throw ValueError(fmt::format(
-          "{}: unknown layer '{}' (known: linear N, relu, leaky_relu [slope], prelu, elu [alpha], gelu, sigmoid, tanh, "
-          "dropout p, batchnorm, layernorm, flatten)",
+          "{}: unknown layer '{}' (known: linear N, conv2d N KERNEL [stride S] [pad P|same] [dilation D] [groups G] "
+          "[nobias], maxpool K [stride S] [pad P], avgpool K [stride S] [pad P], adaptive_avgpool [N], relu, "
+          "leaky_relu [slope], prelu, elu [alpha], gelu, sigmoid, tanh, dropout p, dropout2d p, batchnorm, layernorm, "
+          "flatten)",
           where, kind));
     }
   }
@@ -260,17 +416,21 @@ BuiltModel build_model(const Config& config, const DataSpec& data) {
     throw ValueError(fmt::format("model.layers[{}] '{}': the model ends with {} outputs per example, the data needs {}",
                                  built.layers.size() - 1, built.layers.back(), fmt::join(shape, "x"), what_data_needs));
 
-  for (auto [layer, index] : linears) {
+  // The init scheme's gain depends on the activation that follows each weighted layer (normalization,
+  // dropout and pooling in between do not change it).
+  static const std::set<std::string> transparent = {"dropout", "dropout2d", "batchnorm", "layernorm", "maxpool",
+                                                    "avgpool", "adaptive_avgpool", "flatten"};
+  for (const Weighted& layer : weighted) {
     std::string next;
-    for (std::size_t j = index + 1; j < built.layers.size(); ++j) {
+    for (std::size_t j = layer.index + 1; j < built.layers.size(); ++j) {
       auto w = split_words(built.layers[j]);
-      if (w[0] == "linear") break;
-      if (w[0] != "dropout" && w[0] != "batchnorm" && w[0] != "layernorm") {
+      if (w[0] == "linear" || w[0] == "conv2d") break;
+      if (!transparent.count(w[0])) {
         next = w[0];
         break;
       }
     }
-    initialize(*layer, init, next);
+    initialize(layer, init, next);
   }
   built.model = model;
   return built;

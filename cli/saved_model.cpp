@@ -62,10 +62,13 @@ const std::string& required_meta(const std::map<std::string, std::string>& meta,
   return it->second;
 }
 
-std::vector<nn::Dropout*> dropouts(nn::Module& model) {
-  std::vector<nn::Dropout*> out;
-  for (auto& [name, m] : model.named_modules())
-    if (auto* d = dynamic_cast<nn::Dropout*>(m)) out.push_back(d);
+// The mask generators of every Dropout and Dropout2d, in module order (checkpoint keys dropout.0, 1, ...).
+std::vector<Generator*> dropout_generators(nn::Module& model) {
+  std::vector<Generator*> out;
+  for (auto& [name, m] : model.named_modules()) {
+    if (auto* d = dynamic_cast<nn::Dropout*>(m)) out.push_back(&d->generator());
+    if (auto* d = dynamic_cast<nn::Dropout2d*>(m)) out.push_back(&d->generator());
+  }
   return out;
 }
 
@@ -99,7 +102,7 @@ void save_model_file(const std::filesystem::path& path, nn::Module& model, const
 std::map<std::string, Tensor> generator_states(nn::Module& model) {
   std::map<std::string, Tensor> out{{"default", words_of(default_generator())}};
   std::size_t i = 0;
-  for (nn::Dropout* d : dropouts(model)) out[fmt::format("dropout.{}", i++)] = words_of(d->generator());
+  for (Generator* g : dropout_generators(model)) out[fmt::format("dropout.{}", i++)] = words_of(*g);
   return out;
 }
 
@@ -111,7 +114,7 @@ void set_generator_states(nn::Module& model, const std::map<std::string, Tensor>
   };
   default_generator().set_state(state_of(find("default"), origin));
   std::size_t i = 0;
-  for (nn::Dropout* d : dropouts(model)) d->generator().set_state(state_of(find(fmt::format("dropout.{}", i++)), origin));
+  for (Generator* g : dropout_generators(model)) g->set_state(state_of(find(fmt::format("dropout.{}", i++)), origin));
 }
 
 void save_training_checkpoint(const std::filesystem::path& path, const TrainingState& state, const Config& config,

@@ -59,7 +59,7 @@ void save_training_checkpoint(const std::filesystem::path& path, const TrainingS
 /// save_training_checkpoint for the same configuration.
 void restore_training_checkpoint(const io::Checkpoint& checkpoint, const TrainingState& state, const std::string& origin);
 
-/// The random generators a run draws from: the default one and each Dropout layer's, as int64 words.
+/// The random generators a run draws from: the default one and each Dropout or Dropout2d layer's, as int64 words.
 std::map<std::string, Tensor> generator_states(nn::Module& model);
 void set_generator_states(nn::Module& model, const std::map<std::string, Tensor>& states, const std::string& origin);
 

@@ -114,7 +114,12 @@ int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
       throw ValueError(fmt::format("{}data.augment: shifts and flips need images, the examples have shape {}", config.where("data.augment"),
                                    fmt::join(shape, "x")));
     Shape image = shape.size() == 3 ? shape : Shape{1, 1, shape.empty() ? 1 : shape[0]};
-    augmentation = data::make_augmentation({.max_shift = max_shift, .horizontal_flip = flip, .noise_std = noise}, image);
+    // Shifted-in pixels get the scaled value of a blank (raw 0) image, the background.
+    Shape blank_shape = shape;
+    blank_shape.insert(blank_shape.begin(), 1);
+    const Tensor blank = data.format.scaler.transform(zeros(blank_shape)).reshape(image);
+    augmentation = data::make_augmentation(
+        {.max_shift = max_shift, .horizontal_flip = flip, .noise_std = noise, .fill = blank}, image);
   }
   const std::int64_t batch_size = config.integer("training.batch_size");
   if (batch_size < 0) throw ValueError(fmt::format("{}training.batch_size must be >= 0 (0: the whole set)", config.where("training.batch_size")));

@@ -18,12 +18,19 @@ void check_options(const AugmentOptions& options, const Shape& image_shape, std:
   DESCENT_CHECK_VALUE(options.max_shift >= 0, "{}: max_shift must be >= 0, got {}", op, options.max_shift);
   DESCENT_CHECK_VALUE(std::isfinite(options.noise_std) && options.noise_std >= 0.0,
                       "{}: noise_std must be finite and >= 0, got {}", op, options.noise_std);
+  DESCENT_CHECK_SHAPE(!options.fill.defined() || options.fill.numel() == 1 || options.fill.shape() == image_shape,
+                      "{}: fill must have one element or the image shape {}, got {}", op, image_shape,
+                      options.fill.shape());
 }
 
 template <typename T>
 void augment(const T* src, T* dst, std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w,
-             const AugmentOptions& options, Generator& generator) {
+             const T* fill, bool fill_per_pixel, const AugmentOptions& options, Generator& generator) {
   const std::int64_t s = options.max_shift;
+  // The background value of pixel (ch, y, x) of an image.
+  auto background = [&](std::int64_t ch, std::int64_t y, std::int64_t x) {
+    return fill == nullptr ? T(0) : fill_per_pixel ? fill[(ch * h + y) * w + x] : fill[0];
+  };
   const std::int64_t image = c * h * w;
   for (std::int64_t i = 0; i < n; ++i) {
     // The content moves by (dy, dx): out(y, x) = in(y - dy, x - dx), zero where that falls outside.
@@ -40,14 +47,14 @@ void augment(const T* src, T* dst, std::int64_t n, std::int64_t c, std::int64_t 
         T* row = out + (ch * h + y) * w;
         const std::int64_t sy = y - dy;
         if (sy < 0 || sy >= h) {
-          std::fill(row, row + w, T(0));
+          for (std::int64_t x = 0; x < w; ++x) row[x] = background(ch, y, x);
           continue;
         }
         const T* in_row = in + (ch * h + sy) * w;
         for (std::int64_t x = 0; x < w; ++x) {
           // Flipping the shifted image: column x shows shifted column w - 1 - x.
           const std::int64_t sx = (flip ? w - 1 - x : x) - dx;
-          row[x] = sx >= 0 && sx < w ? in_row[sx] : T(0);
+          row[x] = sx >= 0 && sx < w ? in_row[sx] : background(ch, y, x);
         }
       }
     }
@@ -78,7 +85,9 @@ Tensor augment_images(const Tensor& images, const Shape& image_shape, const Augm
   const Tensor in = images.contiguous();
   Tensor out = empty(shape, images.dtype());
   kernels::dispatch_floating(images.dtype(), "augment_images", [&]<typename T>() {
-    augment(in.data_ptr<T>(), out.data_ptr<T>(), shape[0], c, h, w, options, generator);
+    const Tensor fill = options.fill.defined() ? options.fill.to(images.dtype()).contiguous() : Tensor();
+    augment(in.data_ptr<T>(), out.data_ptr<T>(), shape[0], c, h, w, fill.defined() ? fill.data_ptr<T>() : nullptr,
+            fill.defined() && fill.numel() > 1, options, generator);
   });
   return out;
 }

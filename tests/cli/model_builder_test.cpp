@@ -13,6 +13,7 @@
 namespace descent::cli::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 Config config_of(const std::string& json_text) { return Config::from_json(nlohmann::json::parse(json_text), "test"); }
@@ -69,6 +70,54 @@ TEST(ModelBuilder, BadModelsNameTheLayerAndTheShapes) {
   EXPECT_THAT(build_error(R"({"loss": {"name": "mse"}})", classes(3)), HasSubstr("regression loss"));
   EXPECT_THAT(build_error(R"({"loss": {"name": "bce"}})", classes(3)), HasSubstr("needs two classes, the data has 3"));
   EXPECT_THAT(build_error(R"({"model": {"preset": "linear_regression"}})", classes(3)), HasSubstr("regression"));
+}
+
+TEST(ModelBuilder, ConvolutionalLayersInferTheirInputShape) {
+  const BuiltModel m = build_model(
+      config_of(R"({"model": {"layers": ["conv2d 8 3x3 pad 1", "batchnorm", "relu", "maxpool 2", "conv2d 16 3 pad same stride 1",
+                                         "batchnorm", "relu", "dropout2d 0.1", "avgpool 2x2 stride 2", "conv2d 4 1x1 nobias",
+                                         "adaptive_avgpool 2x1", "linear"]}})"),
+      classes(10, {1, 28, 28}));
+  std::vector<std::string> kinds;
+  for (const auto& [name, layer] : m.model->named_children()) kinds.push_back(layer->name().substr(0, layer->name().find('(')));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU",
+                                             "Dropout2d", "AvgPool2d", "Conv2d", "AdaptiveAvgPool2d", "Flatten", "Linear"}));
+  EXPECT_EQ((*m.model)(zeros({3, 1, 28, 28})).shape(), (Shape{3, 10}));
+  // The summary shows each layer's output shape.
+  const std::string summary = m.model->summary({1, 1, 28, 28});
+  EXPECT_THAT(summary, HasSubstr("[1, 8, 28, 28]"));
+  EXPECT_THAT(summary, HasSubstr("[1, 16, 14, 14]"));
+  EXPECT_THAT(summary, HasSubstr("[1, 4, 7, 7]"));
+  EXPECT_THAT(summary, HasSubstr("[1, 4, 2, 1]"));
+  // Conv2d's options come from the words: stride, dilation, groups.
+  const BuiltModel g = build_model(config_of(R"({"model": {"layers": ["conv2d 4 3 stride 2 dilation 2", "conv2d 8 3x1 groups 4 pad 1x0", "linear"]}})"),
+                                   classes(2, {2, 13, 11}));
+  const auto& conv = dynamic_cast<const nn::Conv2d&>(*g.model->named_children()[1].second);
+  EXPECT_EQ(conv.options().groups, 4);
+  EXPECT_EQ(conv.weight().shape(), (Shape{8, 1, 3, 1}));
+  EXPECT_EQ((*g.model)(zeros({2, 2, 13, 11})).shape(), (Shape{2, 2}));
+}
+
+TEST(ModelBuilder, BadConvolutionalLayersNameTheLayerAndTheShapes) {
+  const DataSpec images = classes(10, {1, 28, 28});
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8 3x3", "conv2d 8 30x3", "linear"]}})", images),
+              AllOf(HasSubstr("model.layers[1] 'conv2d 8 30x3'"), HasSubstr("[1, 8, 26, 26]"), HasSubstr("too small")));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["linear 32", "conv2d 8 3x3", "linear"]}})", images),
+              AllOf(HasSubstr("model.layers[1] 'conv2d 8 3x3'"), HasSubstr("needs images"), HasSubstr("32")));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8", "linear"]}})", images), HasSubstr("conv2d OUT_CHANNELS KERNEL"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8 3y3", "linear"]}})", images), HasSubstr("kernel size"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 0 3", "linear"]}})", images), HasSubstr("positive integer"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8 3 padding 1", "linear"]}})", images),
+              AllOf(HasSubstr("unknown option 'padding'"), HasSubstr("pad")));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8 3 pad", "linear"]}})", images), HasSubstr("'pad' needs a value"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8 2 pad same", "linear"]}})", images), HasSubstr("odd kernel"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 6 3 groups 4", "linear"]}})", classes(2, {4, 8, 8})),
+              AllOf(HasSubstr("model.layers[0]"), HasSubstr("groups=4")));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["maxpool 2", "maxpool 2", "maxpool 2", "maxpool 2", "maxpool 2", "linear"]}})", images),
+              AllOf(HasSubstr("model.layers[4] 'maxpool 2'"), HasSubstr("[1, 1, 1, 1]")));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["maxpool 2 pad 2", "linear"]}})", images), HasSubstr("model.layers[0] 'maxpool 2 pad 2'"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["flatten", "dropout2d 0.2", "linear"]}})", images), HasSubstr("needs images"));
+  EXPECT_THAT(build_error(R"({"model": {"layers": ["conv2d 8 3", "adaptive_avgpool 0", "linear"]}})", images), HasSubstr("output size"));
 }
 
 TEST(ModelBuilder, LossesConvertTargetsAsTheyNeed) {

@@ -38,6 +38,37 @@ Draw replay(Generator& g, const AugmentOptions& options) {
 
 }  // namespace
 
+TEST(AugmentShift, FillsWithTheBackgroundGiven) {
+  // One value for every pixel, or one per pixel (the scaled blank image the CLI passes).
+  const std::int64_t n = 100, c = 2, h = 3, w = 3;
+  const Tensor images = numbered_images(n, c, h, w);
+  const Tensor per_pixel = mul(arange(static_cast<double>(c * h * w)), -1.0).reshape({c, h, w});
+  for (const Tensor& fill : {full({1}, -7.0), per_pixel}) {
+    const AugmentOptions options{.max_shift = 1, .horizontal_flip = true, .fill = fill};
+    Generator gen(3);
+    Generator copy = gen;
+    const Tensor out = augment_images(images, {c, h, w}, options, gen);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const Draw d = replay(copy, options);
+      for (std::int64_t ch = 0; ch < c; ++ch) {
+        for (std::int64_t y = 0; y < h; ++y) {
+          for (std::int64_t x = 0; x < w; ++x) {
+            const std::int64_t sy = y - d.dy, sx = (d.flip ? w - 1 - x : x) - d.dx;
+            const double background = fill.numel() == 1 ? -7.0 : -static_cast<double>((ch * h + y) * w + x);
+            const double expected = sy >= 0 && sy < h && sx >= 0 && sx < w
+                                        ? static_cast<double>(1 + (ch * h + sy) * w + sx)
+                                        : background;
+            ASSERT_EQ(out.at({i, ch, y, x}), expected) << i << " " << ch << " " << y << " " << x;
+          }
+        }
+      }
+    }
+  }
+  Generator gen(1);
+  EXPECT_ERROR((augment_images(images, {c, h, w}, {.max_shift = 1, .fill = zeros({3, 3})}, gen)), ShapeError,
+                    "fill", "[2, 3, 3]", "[3, 3]");
+}
+
 TEST(AugmentShift, MovesContentAndFillsWithZeros) {
   const std::int64_t n = 200, h = 3, w = 4;
   const Tensor images = numbered_images(n, 1, h, w);

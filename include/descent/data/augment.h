@@ -16,12 +16,16 @@
 namespace descent::data {
 
 struct AugmentOptions {
-  /// Each image is moved by up to this many pixels in each direction (uniform), filling with zeros.
+  /// Each image is moved by up to this many pixels in each direction (uniform), filling with `fill`.
   std::int64_t max_shift = 0;
   /// Each image is mirrored left-right with probability 1/2.
   bool horizontal_flip = false;
   /// Standard deviation of Gaussian noise added to every value (0 = none).
   double noise_std = 0.0;
+  /// The background shifted in: undefined for zeros, else one value or one per pixel (of the image
+  /// shape). After scaling, a raw 0 is no longer 0: pass the scaler's transform of a blank image so
+  /// that shifted-in pixels look like the background and not like a grey border.
+  Tensor fill{};
 };
 
 /// A new tensor: the images augmented, each with its own draw from the generator.
