@@ -6,8 +6,8 @@
 //                           same BLAS (the OpenBLAS descent links), same thread count.
 //
 // Cases: f32 (64 .. 2048), f64 (256, 1024), and f32_at_b: a.t() @ b with a.t() a transposed view,
-// which descent hands to the BLAS as CblasTrans without a copy (the "allocs" counter, where the
-// build can count them, shows one allocation per product: the output).
+// which descent hands to the BLAS as CblasTrans without a copy (the "allocs" counter,
+// descent::memory_stats().allocations, shows one allocation per product: the output).
 // Each benchmark reports GFLOP (2 n^3 flops per product) as a rate over wall time; the summary at
 // the end prints the medians side by side with descent's overhead over raw CBLAS,
 // 100 * (t_descent / t_cblas - 1).
@@ -19,26 +19,12 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "descent/descent.h"
 #include "summary.h"
-
-#ifdef DESCENT_BENCH_COUNT_ALLOCS
-// Linked with -Wl,--wrap=aligned_alloc: every aligned_alloc in the (static) descent library comes
-// here. Storage allocates with aligned_alloc, so this counts tensor buffers.
-namespace {
-std::atomic<long long> g_allocs{0};
-}
-extern "C" void* __real_aligned_alloc(std::size_t alignment, std::size_t size);
-extern "C" void* __wrap_aligned_alloc(std::size_t alignment, std::size_t size) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __real_aligned_alloc(alignment, size);
-}
-#endif
 
 namespace {
 
@@ -85,9 +71,7 @@ void bm_descent(benchmark::State& state) {
   const Tensor b = descent::randn({n, n}, gen, dtype_for<T>());
   const Tensor a = transpose_a ? a_storage.t() : a_storage;
   benchmark::DoNotOptimize(descent::matmul(a, b).data_ptr<T>());  // untimed warm-up call
-#ifdef DESCENT_BENCH_COUNT_ALLOCS
-  const long long allocs_before = g_allocs.load();
-#endif
+  const std::int64_t allocs_before = descent::memory_stats().allocations;
   const long faults_before = minor_faults();
   for (auto _ : state) {
     Tensor c = descent::matmul(a, b);
@@ -95,10 +79,8 @@ void bm_descent(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   set_faults(state, faults_before);
-#ifdef DESCENT_BENCH_COUNT_ALLOCS
-  state.counters["allocs"] =
-      benchmark::Counter(static_cast<double>(g_allocs.load() - allocs_before), benchmark::Counter::kAvgIterations);
-#endif
+  state.counters["allocs"] = benchmark::Counter(
+      static_cast<double>(descent::memory_stats().allocations - allocs_before), benchmark::Counter::kAvgIterations);
   set_flops(state, n);
 }
 
@@ -112,9 +94,7 @@ void bm_cblas(benchmark::State& state) {
   std::vector<T> c(static_cast<std::size_t>(n * n));  // preallocated and already touched
   raw_gemm<T>(transpose_a ? CblasTrans : CblasNoTrans, static_cast<int>(n), a.data_ptr<T>(), b.data_ptr<T>(),
               c.data());  // untimed warm-up call
-#ifdef DESCENT_BENCH_COUNT_ALLOCS
-  const long long allocs_before = g_allocs.load();  // 0 per call; kept so both share one table layout
-#endif
+  const std::int64_t allocs_before = descent::memory_stats().allocations;  // 0 per call; one table layout
   const long faults_before = minor_faults();
   for (auto _ : state) {
     raw_gemm<T>(transpose_a ? CblasTrans : CblasNoTrans, static_cast<int>(n), a.data_ptr<T>(), b.data_ptr<T>(),
@@ -122,10 +102,8 @@ void bm_cblas(benchmark::State& state) {
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
-#ifdef DESCENT_BENCH_COUNT_ALLOCS
-  state.counters["allocs"] =
-      benchmark::Counter(static_cast<double>(g_allocs.load() - allocs_before), benchmark::Counter::kAvgIterations);
-#endif
+  state.counters["allocs"] = benchmark::Counter(
+      static_cast<double>(descent::memory_stats().allocations - allocs_before), benchmark::Counter::kAvgIterations);
   set_faults(state, faults_before);
   set_flops(state, n);
 }

@@ -7,6 +7,7 @@
 #include "descent/core/dtype.h"
 #include "descent/core/error.h"
 #include "descent/core/generator.h"
+#include "descent/core/memory.h"
 #include "descent/core/shape.h"
 #include "descent/core/storage.h"
 #include "descent/core/tensor.h"

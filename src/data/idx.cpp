@@ -4,7 +4,6 @@
 // allocation (on virtual machines, touching fresh memory is what costs most).
 #include "descent/data/idx.h"
 
-#include <sys/mman.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -65,19 +64,6 @@ void store_be(unsigned char* p, U v) {
     p[i] = static_cast<unsigned char>(v & 0xFF);
     v = static_cast<U>(v >> 8);
   }
-}
-
-// Fresh memory is mapped page by page on first touch; on virtual machines each 4 KB fault is slow
-// (Fashion-MNIST's 188 MB of float32 took 1.6 s of faults on one), 2 MB pages make it 512 times
-// fewer faults. Only advice: the kernel may ignore it, and nothing changes but speed.
-void advise_huge_pages(void* data, std::size_t bytes) {
-  constexpr std::uintptr_t kHuge = std::uintptr_t{1} << 21;
-  if (bytes < 4 * kHuge) return;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(kHuge - 1);
-#ifdef MADV_HUGEPAGE
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#endif
 }
 
 // A gzFile that closes itself, with reads that turn zlib's errors into IOErrors naming the file.
@@ -331,7 +317,6 @@ Tensor read_idx(const std::filesystem::path& path, DType dtype) {
 
   Tensor out = empty(shape, dtype);
   const auto n = static_cast<std::int64_t>(count);
-  advise_huge_pages(out.impl()->storage->data(), static_cast<std::size_t>(n) * element_size(dtype));
   constexpr std::int64_t kChunk = 1 << 20;  // bytes; a multiple of every value size
   std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min<std::int64_t>(kChunk, n * type->size)));
   std::size_t found = 0;

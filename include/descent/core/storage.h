@@ -1,6 +1,7 @@
 #pragma once
-// A reference-counted, 64-byte aligned buffer that tensors view. Several tensors (a tensor and
-// its reshapes, transposes and slices) share one Storage.
+// A reference-counted, 64-byte aligned buffer that tensors view, from the caching allocator
+// (descent/core/memory.h). Several tensors (a tensor and its reshapes, transposes and slices)
+// share one Storage.
 
 #include <cstddef>
 #include <memory>
