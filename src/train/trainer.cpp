@@ -130,6 +130,7 @@ void Trainer::train_epoch(data::DataLoader& train) {
     if (train_classification_) train_classification_->update(output, batch.targets);
     if (train_regression_) train_regression_->update(output, batch.targets);
     loss.backward();
+    for (const auto& c : callbacks_) c->on_backward_end(*this);
     if (options_.clip_grad_value > 0) optim::clip_grad_value_(params, options_.clip_grad_value);
     if (options_.clip_grad_norm > 0) optim::clip_grad_norm_(params, options_.clip_grad_norm);
     optimizer_.step();

@@ -31,6 +31,9 @@ class Callback {
   virtual std::string name() const = 0;
   virtual void on_train_begin(Trainer&) {}
   virtual void on_epoch_begin(Trainer&, std::int64_t /*epoch, 1-based*/) {}
+  /// After the step's backward, before gradient clipping and the optimizer step: the gradients
+  /// are the raw ones of the batch.
+  virtual void on_backward_end(Trainer&) {}
   virtual void on_step_end(Trainer&, const StepRecord&) {}
   /// Called after validation, with the epoch's complete logs (a callback may add keys, e.g. "lr").
   virtual void on_epoch_end(Trainer&, EpochLogs&) {}
