@@ -1,5 +1,6 @@
 #pragma once
-// The four commands of the descent program. Each returns the exit code and throws descent::Error
+// The train, eval, predict and info commands of the descent program (explain and descend have
+// their own headers). Each returns the exit code and throws descent::Error
 // for the caller to print; output goes to `out` (results, progress) and `err` (warnings).
 
 #include <cstdint>
@@ -16,6 +17,7 @@ struct TrainArgs {
   std::optional<std::string> output;   // --output DIR (the run folder)
   bool resume = false;
   bool quiet = false;
+  bool no_diagnostics = false;  // --no-diagnostics: training.diagnostics = false
 };
 int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err);
 

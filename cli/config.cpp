@@ -112,6 +112,8 @@ const std::vector<KeySpec>& schema() {
       {"training.target_loss", Kind::Number, nullptr, "stop once the training loss is at or below this"},
       {"training.tolerance", Kind::Number, nullptr, "stop once the training loss changes by less than this"},
       {"training.progress", Kind::String, "auto", "auto, bar, lines, quiet"},
+      {"training.diagnostics", Kind::Boolean, true,
+       "per-layer gradient statistics, and the problems they reveal with their remedies (off: --no-diagnostics)"},
       {"training.monitor", Kind::String, nullptr, "the value that picks the best checkpoint (default: val_loss, or loss)"},
       {"training.early_stopping.patience", Kind::Integer, 0, "stop after N epochs without improvement (0: off)"},
       {"training.early_stopping.min_delta", Kind::Number, 0.0, "smaller improvements do not count"},

@@ -1,6 +1,8 @@
 #include "report.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -94,6 +96,58 @@ std::string evaluation_section(const ReportData& d) {
   return html;
 }
 
+// The per-layer statistics of the diagnostics ("grad_norm.0", ...): one series per layer.
+constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+bool is_layer_key(const std::string& key) { return key.find('.') != std::string::npos; }
+
+std::string layer_chart(const train::History& h, const std::string& stat, const std::string& id, const std::string& title,
+                        const std::string& y_label, bool log_y) {
+  LineChart chart{.id = id, .title = title, .x_label = "epoch", .y_label = y_label, .log_y = log_y};
+  const std::string prefix = stat + ".";
+  std::size_t k = 0;
+  for (const auto& key : h.keys()) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    const auto y = h.column(key);
+    if (!any_finite(y)) continue;
+    chart.series.push_back({.name = "layer " + key.substr(prefix.size()), .x = epochs_axis(h), .y = y,
+                            .color = kPalette[k++ % std::size(kPalette)]});
+  }
+  if (chart.series.empty()) return "";
+  return render_line_chart(chart);
+}
+
+std::string diagnostics_section(const ReportData& d) {
+  if (!d.diagnostics) return "";
+  std::string html = "<h2 id=\"diagnostics\">Diagnostics</h2>\n";
+  if (d.diagnoses.empty()) {
+    html += "<p id=\"diagnoses\">No problem found: no vanishing or exploding gradients, no non-finite values, no "
+            "layer of dead units, no overfitting, no plateau.</p>\n";
+  } else {
+    html += "<table class=\"diagnoses\" id=\"diagnoses\"><tr><th>epoch</th><th>problem</th><th>what was measured</th>"
+            "<th>remedy</th></tr>\n";
+    for (const auto& x : d.diagnoses) {
+      std::string kind = x.kind;
+      std::replace(kind.begin(), kind.end(), '_', ' ');
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          x.step > 0 ? fmt::format("{} (step {})", x.epoch, x.step) : std::to_string(x.epoch),
+                          escape_xml(kind), escape_xml(x.message), escape_xml(x.remedy));
+    }
+    html += "</table>\n";
+  }
+  html += "<div class=\"charts\">\n";
+  html += layer_chart(d.history, "grad_norm", "chart-gradient-flow", "Gradient flow: gradient norm per layer",
+                      "mean |dL/dw| per step", true);
+  html += layer_chart(d.history, "update_ratio", "chart-update-ratio", "Update / weight ratio per layer",
+                      "|step| / |w| (healthy ~1e-3)", true);
+  html += layer_chart(d.history, "dead_fraction", "chart-dead-units", "Dead ReLU units per layer",
+                      "fraction never active", false);
+  html += layer_chart(d.history, "act_std", "chart-activations", "Activation spread per layer", "std of outputs", false);
+  html += "</div>\n";
+  return html;
+}
+
 }  // namespace
 
 std::string render_report(const ReportData& d) {
@@ -120,9 +174,12 @@ pre { background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 0.85em; }
   html += lr_chart(h);
   html += step_chart(h);
   html += "</div>\n";
+  html += diagnostics_section(d);
 
-  // The epochs as a table too: exact numbers next to the pictures.
-  const auto keys = h.keys();
+  // The epochs as a table too: exact numbers next to the pictures (without the per-layer
+  // statistics, which are in metrics.csv and the charts above).
+  auto keys = h.keys();
+  std::erase_if(keys, is_layer_key);
   html += "<h2>Epochs</h2>\n<table class=\"epochs\"><tr>";
   for (const auto& k : keys) html += fmt::format("<th>{}</th>", escape_xml(k));
   html += "</tr>\n";

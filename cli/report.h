@@ -2,13 +2,15 @@
 // report.html: one self-contained page (inline CSS and SVG, no script, no external resource) that
 // shows a run: what was trained on what, the loss and the metrics per epoch for training and
 // validation, the learning rate, the loss of every step, the confusion matrix and per-class scores
-// of the evaluation, the model and the configuration.
+// of the evaluation, the model and the configuration; with diagnostics, the problems found and the
+// gradient flow (per-layer gradient norms, update ratios and dead units per epoch).
 
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "descent/train/diagnostics.h"
 #include "descent/train/history.h"
 #include "descent/train/trainer.h"
 
@@ -23,6 +25,9 @@ struct ReportData {
   std::vector<std::string> classes;
   std::string model_summary;
   std::string config_json;
+  /// With diagnostics on: the problems found (the per-layer statistics are in the history).
+  bool diagnostics = false;
+  std::vector<train::Diagnosis> diagnoses;
 };
 
 std::string render_report(const ReportData& data);

@@ -17,6 +17,7 @@
 #include "descent/io/checkpoint.h"
 #include "descent/ops/elementwise.h"
 #include "descent/optim/clip.h"
+#include "descent/train/diagnostics.h"
 #include "descent/version.h"
 #include "model_builder.h"
 #include "optimization.h"
@@ -153,6 +154,13 @@ int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
 
   trainer.add_callback(std::make_shared<train::ProgressLogger>(
       out, args.quiet ? train::ProgressStyle::Quiet : progress_style(config.string("training.progress"), config)));
+  // Diagnostics before the metrics logger and the checkpoints: its per-layer statistics go into the
+  // epoch's logs, and its state into the checkpoint.
+  std::shared_ptr<train::Diagnostics> diagnostics;
+  if (config.boolean("training.diagnostics") && !args.no_diagnostics) {
+    diagnostics = std::make_shared<train::Diagnostics>(model, train::DiagnosticsOptions{.out = &out});
+    trainer.add_callback(diagnostics);
+  }
   if (schedule.scheduler) trainer.add_callback(std::make_shared<train::LRSchedulerCallback>(schedule.scheduler, schedule.interval, schedule.monitor));
   if (const std::int64_t patience = config.integer("training.early_stopping.patience"); patience > 0)
     trainer.add_callback(std::make_shared<train::EarlyStopping>(
@@ -231,6 +239,10 @@ int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
   example.insert(example.begin(), 1);
   report.model_summary = model.summary(example);
   report.config_json = config.json().dump();
+  if (diagnostics) {
+    report.diagnostics = true;
+    report.diagnoses = diagnostics->diagnoses();
+  }
   io::write_file_atomically(run / "report.html", render_report(report));
 
   out << fmt::format("trained {} epochs in {} ({})\n", trainer.epochs_done(), format_seconds(train_seconds), history.stop_reason);

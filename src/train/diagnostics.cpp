@@ -24,42 +24,47 @@ using nlohmann::json;
 
 const std::set<std::string> kActivationTypes = {"ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Sigmoid", "Tanh"};
 
-// Sum of squares of a tensor's values (float32 or float64), in double.
+// Reductions over a float32 or float64 tensor, in double, vectorized (omp simd: the order of the
+// additions may change, which only moves the last bits of a statistic).
+template <typename T>
+double sum_sq(const T* p, std::int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t i = 0; i < n; ++i) s += static_cast<double>(p[i]) * p[i];
+  return s;
+}
+
 double sum_of_squares(const Tensor& t) {
   const Tensor c = t.contiguous();
-  const std::int64_t n = c.numel();
+  if (c.dtype() == kFloat32) return sum_sq(c.data_ptr<float>(), c.numel());
+  if (c.dtype() == kFloat64) return sum_sq(c.data_ptr<double>(), c.numel());
+  return 0;
+}
+
+template <typename T>
+double dist_sq(const T* p, const T* q, std::int64_t n) {
   double s = 0;
-  if (c.dtype() == kFloat32) {
-    const float* p = c.data_ptr<float>();
-    for (std::int64_t i = 0; i < n; ++i) s += static_cast<double>(p[i]) * p[i];
-  } else if (c.dtype() == kFloat64) {
-    const double* p = c.data_ptr<double>();
-    for (std::int64_t i = 0; i < n; ++i) s += p[i] * p[i];
-  }
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t i = 0; i < n; ++i) s += (static_cast<double>(p[i]) - q[i]) * (static_cast<double>(p[i]) - q[i]);
   return s;
 }
 
 // |a - b|^2 for two tensors of one shape and dtype.
 double squared_distance(const Tensor& a, const Tensor& b) {
   const Tensor ca = a.contiguous(), cb = b.contiguous();
-  const std::int64_t n = ca.numel();
-  double s = 0;
-  if (ca.dtype() == kFloat32) {
-    const float *p = ca.data_ptr<float>(), *q = cb.data_ptr<float>();
-    for (std::int64_t i = 0; i < n; ++i) s += (static_cast<double>(p[i]) - q[i]) * (static_cast<double>(p[i]) - q[i]);
-  } else if (ca.dtype() == kFloat64) {
-    const double *p = ca.data_ptr<double>(), *q = cb.data_ptr<double>();
-    for (std::int64_t i = 0; i < n; ++i) s += (p[i] - q[i]) * (p[i] - q[i]);
-  }
-  return s;
+  if (ca.dtype() == kFloat32) return dist_sq(ca.data_ptr<float>(), cb.data_ptr<float>(), ca.numel());
+  if (ca.dtype() == kFloat64) return dist_sq(ca.data_ptr<double>(), cb.data_ptr<double>(), ca.numel());
+  return 0;
 }
 
+// x * 0 is 0 for a finite x and NaN for NaN or Inf: the sum is NaN exactly when one value is not
+// finite, and it vectorizes (std::isfinite in a loop does not).
 template <typename T>
 bool all_finite(const T* p, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(p[i])) return false;
-  }
-  return true;
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t i = 0; i < n; ++i) s += p[i] * T(0);
+  return s == T(0);
 }
 
 bool is_finite(const Tensor& t) {
@@ -112,6 +117,7 @@ struct Diagnostics::Layer {
   bool activation = false;
   bool relu = false;
 
+  Tensor last_input, last_output;  // of the step's training forward, until the step ends
   std::vector<Tensor> before;  // the parameters just before the optimizer step
   double grad_norm_sum = 0;
   double last_grad_norm = 0;
@@ -145,6 +151,7 @@ struct Diagnostics::Layer {
   template <typename T>
   void observe(const T* p, std::int64_t n, std::int64_t units, std::int64_t inner) {
     double s = 0, s2 = 0;
+#pragma omp simd reduction(+ : s, s2)
     for (std::int64_t i = 0; i < n; ++i) {
       s += p[i];
       s2 += static_cast<double>(p[i]) * p[i];
@@ -154,7 +161,8 @@ struct Diagnostics::Layer {
     act_count += n;
     if (!relu) return;
     if (static_cast<std::int64_t>(ever_active.size()) != units) ever_active.assign(static_cast<std::size_t>(units), 0);
-    // Unit u of sample b covers [b * units * inner + u * inner, ... + inner).
+    // Unit u of sample b covers [b * units * inner + u * inner, ... + inner). A unit is looked at
+    // only until it is first seen active: cheap once the units are alive.
     for (std::int64_t start = 0; start < n; start += units * inner) {
       for (std::int64_t u = 0; u < units; ++u) {
         if (ever_active[u]) continue;
@@ -212,26 +220,12 @@ void Diagnostics::attach_hooks() {
                                                                                    const Tensor& output) {
       if (!m.is_training() || trainer_ == nullptr || !output.defined()) return;
       if (output.dtype() != kFloat32 && output.dtype() != kFloat64) return;
-      const Tensor out = output.contiguous();
-      if (!is_finite(out)) {
-        const bool input_finite = is_finite(input);
-        Diagnosis d{.kind = "non_finite",
-                    .epoch = trainer_->epochs_done() + 1,
-                    .step = trainer_->global_step() + 1,
-                    .layer = layer->label(),
-                    .message = input_finite
-                                   ? fmt::format("layer {} produced {} in the forward pass from a finite input",
-                                                 layer->label(), non_finite_kind(out))
-                                   : fmt::format("the input of layer {} already holds {}: check the data", layer->label(),
-                                                 non_finite_kind(input)),
-                    .remedy = fmt::format("lower the learning rate (now {:g}), clip gradients, use Xavier or He "
-                                          "initialization; training stopped",
-                                          trainer_->optimizer().lr(0))};
-        report(d);
-        throw ValueError(fmt::format("Diagnostics: non-finite values at epoch {}, step {}: {}; {}", d.epoch, d.step,
-                                     d.message, d.remedy));
-      }
+      // Kept (handles, no copies: autograd keeps most of them alive anyway) for on_loss to search
+      // when the loss is not finite; checking every output at every step would cost a pass each.
+      layer->last_input = input;
+      layer->last_output = output;
       if (!layer->activation) return;
+      const Tensor out = output.contiguous();
       const std::int64_t units = out.dim() >= 2 ? out.size(1) : 1;
       std::int64_t inner = 1;
       for (std::int64_t k = 2; k < out.dim(); ++k) inner *= out.size(k);
@@ -258,6 +252,36 @@ void Diagnostics::report(Diagnosis diagnosis) {
   if (reported(diagnosis.kind)) return;
   if (options_.out != nullptr) *options_.out << to_string(diagnosis) << std::flush;
   diagnoses_.push_back(std::move(diagnosis));
+}
+
+void Diagnostics::stop_on_non_finite(Diagnosis diagnosis) {
+  const std::string text = fmt::format("Diagnostics: non-finite values at epoch {}, step {}: {}; {}", diagnosis.epoch,
+                                       diagnosis.step, diagnosis.message, diagnosis.remedy);
+  report(std::move(diagnosis));
+  throw ValueError(text);
+}
+
+void Diagnostics::on_loss(Trainer& trainer, double loss) {
+  if (std::isfinite(loss)) return;
+  // The first layer, in forward order, whose output is not finite is where it appeared.
+  for (const auto& owned : layers_) {
+    const Layer& l = *owned;
+    if (!l.last_output.defined() || is_finite(l.last_output)) continue;
+    const bool input_finite = is_finite(l.last_input);
+    const std::string kind = non_finite_kind(input_finite ? l.last_output : l.last_input);
+    stop_on_non_finite(
+        {.kind = "non_finite",
+         .epoch = trainer.epochs_done() + 1,
+         .step = trainer.global_step() + 1,
+         .layer = l.label(),
+         .message = input_finite
+                        ? fmt::format("layer {} produced {} in the forward pass from a finite input", l.label(), kind)
+                        : fmt::format("the input of layer {} already holds {}: check the data", l.label(), kind),
+         .remedy = fmt::format("lower the learning rate (now {:g}), clip gradients, use Xavier or He initialization; "
+                               "training stopped",
+                               trainer.optimizer().lr(0))});
+  }
+  // Every layer's output is finite: the loss itself overflowed; the trainer's check says so.
 }
 
 void Diagnostics::on_train_begin(Trainer& trainer) {
@@ -288,18 +312,15 @@ void Diagnostics::on_backward_end(Trainer& trainer) {
       const Tensor g = p.grad();
       if (!g.defined()) continue;
       if (!is_finite(g)) {
-        Diagnosis d{.kind = "non_finite",
-                    .epoch = trainer.epochs_done() + 1,
-                    .step = trainer.global_step() + 1,
-                    .layer = l.label(),
-                    .message = fmt::format("the gradient of layer {} holds {} in the backward pass, though the loss "
-                                           "was finite",
-                                           l.label(), non_finite_kind(g)),
-                    .remedy = fmt::format("lower the learning rate (now {:g}), clip gradients; training stopped",
-                                          trainer.optimizer().lr(0))};
-        report(d);
-        throw ValueError(fmt::format("Diagnostics: non-finite values at epoch {}, step {}: {}; {}", d.epoch, d.step,
-                                     d.message, d.remedy));
+        stop_on_non_finite({.kind = "non_finite",
+                            .epoch = trainer.epochs_done() + 1,
+                            .step = trainer.global_step() + 1,
+                            .layer = l.label(),
+                            .message = fmt::format("the gradient of layer {} holds {} in the backward pass, though "
+                                                   "the loss was finite",
+                                                   l.label(), non_finite_kind(g)),
+                            .remedy = fmt::format("lower the learning rate (now {:g}), clip gradients; training stopped",
+                                                  trainer.optimizer().lr(0))});
       }
       sq += sum_of_squares(g);
     }
@@ -332,6 +353,7 @@ void Diagnostics::on_step_end(Trainer&, const StepRecord&) {
   ++steps_in_epoch_;
   for (auto& owned : layers_) {
     Layer& l = *owned;
+    l.last_input = l.last_output = Tensor();  // the step went well: let the activations go
     if (!l.parameterized() || l.before.size() != l.params.size()) continue;
     double moved = 0, size = 0;
     for (std::size_t k = 0; k < l.params.size(); ++k) {
@@ -351,6 +373,18 @@ void Diagnostics::on_epoch_end(Trainer& trainer, EpochLogs& logs) {
     if (l.parameterized() && l.steps > 0) {
       double sq = 0;
       for (const Tensor& p : l.params) sq += sum_of_squares(p);
+      // A NaN weight can hide behind a ReLU (relu(NaN) = 0) and leave the loss finite.
+      if (!std::isfinite(sq)) {
+        stop_on_non_finite({.kind = "non_finite",
+                            .epoch = static_cast<std::int64_t>(log_value(logs, "epoch")),
+                            .step = trainer.global_step(),
+                            .layer = l.label(),
+                            .message = fmt::format("the parameters of layer {} are no longer finite at the end of the "
+                                                   "epoch, though the loss was",
+                                                   l.label()),
+                            .remedy = fmt::format("lower the learning rate (now {:g}), clip gradients; training stopped",
+                                                  trainer.optimizer().lr(0))});
+      }
       logs["grad_norm." + l.name] = l.mean_grad_norm();
       logs["weight_norm." + l.name] = std::sqrt(sq);
       logs["update_ratio." + l.name] = l.ratio_sum / static_cast<double>(l.steps);
@@ -406,8 +440,8 @@ void Diagnostics::detect_at_epoch_end(Trainer& trainer, const EpochLogs& logs) {
       report({.kind = "vanishing_gradients",
               .epoch = epoch,
               .layer = weakest->label(),
-              .message = fmt::format("the gradient per weight of layer {} (RMS {:.3g}) is {:.2g} times that of the "
-                                     "last layer {} ({:.3g}): the early layers barely learn",
+              .message = fmt::format("layer {} gets an RMS gradient of {:.3g} per weight, {:.2g} times that of the "
+                                     "last layer, {}, at {:.3g}: the early layers barely learn",
                                      weakest->label(), weakest->rms_grad(), weakest->rms_grad() / last->rms_grad(),
                                      last->label(), last->rms_grad()),
               .remedy = std::string(saturating ? "replace sigmoid/tanh in the hidden layers by ReLU or a variant "
@@ -464,8 +498,11 @@ void Diagnostics::detect_at_epoch_end(Trainer& trainer, const EpochLogs& logs) {
     const double then = loss[loss.size() - 1 - q], now = loss.back();
     const bool flat = then > 0 && std::abs(now - then) < options_.plateau_improvement * then;
     const double accuracy = log_value(logs, "accuracy");
+    // A schedule that has cut the learning rate flattens the loss on purpose.
+    const std::vector<double> lrs = history.column("lr");
+    const bool annealed = !lrs.empty() && lrs.back() < 0.5 * lrs.front();
     const bool fitted = std::isfinite(accuracy) ? accuracy >= 0.99 : now <= 0.01 * loss.front();
-    if (flat && !fitted) {
+    if (flat && !fitted && !annealed) {
       report({.kind = "plateau",
               .epoch = epoch,
               .layer = {},

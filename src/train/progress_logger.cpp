@@ -59,7 +59,8 @@ std::string epoch_line(const EpochLogs& logs, std::int64_t epochs) {
   std::string line = fmt::format("epoch {}/{}", epoch == logs.end() ? 0 : std::llround(epoch->second), epochs);
   std::vector<std::string> keys;
   for (const auto& [key, value] : logs) {
-    if (key != "epoch" && key != "seconds") keys.push_back(key);
+    // Dotted keys are per-layer statistics ("grad_norm.0"): for the metrics files, not the line.
+    if (key != "epoch" && key != "seconds" && key.find('.') == std::string::npos) keys.push_back(key);
   }
   std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return rank(a) < rank(b); });
   for (const std::string& key : keys) {

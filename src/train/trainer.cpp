@@ -122,6 +122,7 @@ void Trainer::train_epoch(data::DataLoader& train) {
     const Tensor loss = loss_(output, batch.targets);
     const double value = loss.item();
     const double lr = optimizer_.lr(0);
+    for (const auto& c : callbacks_) c->on_loss(*this, value);
     DESCENT_CHECK_VALUE(std::isfinite(value),
                         "Trainer.fit: the loss is {} at epoch {}, global step {}, batch index {} (of {} batches); "
                         "try a lower learning rate (now {:g}) or gradient clipping",

@@ -31,6 +31,9 @@ class Callback {
   virtual std::string name() const = 0;
   virtual void on_train_begin(Trainer&) {}
   virtual void on_epoch_begin(Trainer&, std::int64_t /*epoch, 1-based*/) {}
+  /// After the step's forward pass and loss, before the trainer checks that the loss is finite (a
+  /// callback may throw a more precise error than the trainer's when it is not).
+  virtual void on_loss(Trainer&, double /*loss*/) {}
   /// After the step's backward, before gradient clipping and the optimizer step: the gradients
   /// are the raw ones of the batch.
   virtual void on_backward_end(Trainer&) {}

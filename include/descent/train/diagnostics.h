@@ -6,8 +6,8 @@
 //
 //   vanishing_gradients  early layers' gradients orders of magnitude below the last layer's
 //   exploding_gradients  a step's gradient norm far above the first steps', or the loss diverging
-//   non_finite           NaN or Inf in a layer's output or gradient: training stops (ValueError
-//                        naming the layer, the epoch and the step)
+//   non_finite           NaN or Inf in a layer's output, gradient or parameters: training stops
+//                        (ValueError naming the layer, the epoch and the step)
 //   dead_units           most ReLU units of a layer never active over an epoch
 //   overfitting          the validation loss rising while the training loss falls
 //   plateau              the training loss no longer improving, far from fitting the data
@@ -57,7 +57,8 @@ struct DiagnosticsOptions {
   std::int64_t overfitting_patience = 2;
   /// Plateau: over this many epochs the training loss improved by less than plateau_improvement
   /// (relative), while the training accuracy is below 0.99 (classification) or the loss above 1 %
-  /// of the first epoch's (regression).
+  /// of the first epoch's (regression), and the learning rate is above half its first value (a
+  /// schedule that cut it flattens the loss on purpose).
   std::int64_t plateau_patience = 3;
   double plateau_improvement = 0.01;
 };
@@ -86,6 +87,7 @@ class Diagnostics : public Callback {
   std::string name() const override { return "diagnostics"; }
   void on_train_begin(Trainer& trainer) override;
   void on_epoch_begin(Trainer& trainer, std::int64_t epoch) override;
+  void on_loss(Trainer& trainer, double loss) override;
   void on_backward_end(Trainer& trainer) override;
   void on_step_end(Trainer& trainer, const StepRecord& step) override;
   void on_epoch_end(Trainer& trainer, EpochLogs& logs) override;
@@ -103,6 +105,7 @@ class Diagnostics : public Callback {
   void attach_hooks();
   void detach_hooks();
   void report(Diagnosis diagnosis);
+  [[noreturn]] void stop_on_non_finite(Diagnosis diagnosis);
   bool reported(const std::string& kind) const;
   void detect_at_epoch_end(Trainer& trainer, const EpochLogs& logs);
 

@@ -8,8 +8,8 @@
 //   History h = trainer.fit(train_loader, &val_loader, 20);
 //   Evaluation test = trainer.evaluate(test_loader);
 //
-// Each step: model.train(), zero_grad, forward, loss, backward, the callbacks' on_backward_end,
-// optional gradient clipping, optimizer step. A loss that is NaN or infinite stops training with a
+// Each step: model.train(), zero_grad, forward, loss (the callbacks' on_loss), backward (their
+// on_backward_end), optional gradient clipping, optimizer step. A loss that is NaN or infinite stops training with a
 // ValueError that names the epoch, the step and the batch. Per epoch the logs hold "epoch", "loss" (mean over the epoch's examples), the
 // metrics ("accuracy", "top5_accuracy", ... or "mae", "rmse", "r2"), the same with "val_" for the
 // validation data, "lr" (group 0's learning rate during the epoch) and "seconds".
