@@ -106,6 +106,10 @@ progress = "quiet"
   EXPECT_NEAR(w.at({0, 1}), -2.0, 1e-3);
   EXPECT_NEAR(w.at({0, 2}), 0.5, 1e-3);
   EXPECT_NEAR(b.at({0}), 4.0, 1e-3);
+  // The closed form, next to it: the same weights.
+  EXPECT_THAT(r.out, HasSubstr("closed form: w = [3.00"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("largest difference [0-9.e-]+\\)"));
+  EXPECT_THAT(slurp(dir_ / "runs/lin/report.html"), HasSubstr("<th>closed form</th>"));
 
   // info describes it; predict writes one value per row.
   const RunResult info = descent("info runs/lin");
