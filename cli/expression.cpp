@@ -10,59 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "descent/autograd/node.h"
 #include "descent/core/error.h"
 #include "descent/ops/activation.h"
 #include "descent/ops/elementwise.h"
 
 namespace descent::cli {
-
-// --- sin and cos as autograd ops ------------------------------------------------------------------
-
-namespace {
-
-template <typename F>
-Tensor map_elements(const Tensor& x, F f) {
-  std::vector<double> v = x.contiguous().to_vector<double>();
-  for (double& e : v) e = f(e);
-  return tensor(v, x.shape(), x.dtype());
-}
-
-struct SinBackward final : Node {
-  SinBackward() : Node("sin") {}
-  Tensor x;
-  // d sin(x)/dx = cos(x)
-  std::vector<Tensor> apply(const Tensor& gy) override { return {mul(gy, map_elements(x, [](double v) { return std::cos(v); }))}; }
-  void release_saved() override { x = Tensor(); }
-};
-
-struct CosBackward final : Node {
-  CosBackward() : Node("cos") {}
-  Tensor x;
-  // d cos(x)/dx = -sin(x)
-  std::vector<Tensor> apply(const Tensor& gy) override { return {mul(gy, map_elements(x, [](double v) { return -std::sin(v); }))}; }
-  void release_saved() override { x = Tensor(); }
-};
-
-}  // namespace
-
-Tensor sin(const Tensor& x) {
-  Tensor y = map_elements(x, [](double v) { return std::sin(v); });
-  if (auto node = make_node<SinBackward>({&x})) {
-    node->x = x.detach();
-    set_history(y, std::move(node));
-  }
-  return y;
-}
-
-Tensor cos(const Tensor& x) {
-  Tensor y = map_elements(x, [](double v) { return std::cos(v); });
-  if (auto node = make_node<CosBackward>({&x})) {
-    node->x = x.detach();
-    set_history(y, std::move(node));
-  }
-  return y;
-}
 
 // --- the parse tree ----------------------------------------------------------------------------------
 

@@ -44,9 +44,4 @@ class Expression {
   std::shared_ptr<const Node> root_;
 };
 
-/// sin and cos as differentiable ops (descent's op set has no trigonometry): elementwise, with
-/// d sin(x)/dx = cos(x) and d cos(x)/dx = -sin(x).
-Tensor sin(const Tensor& x);
-Tensor cos(const Tensor& x);
-
 }  // namespace descent::cli

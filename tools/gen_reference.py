@@ -309,6 +309,8 @@ def unary_cases():
 
     case("exp", "exp", lambda t, p: torch.exp(t[0]), [Normal([2, 3])])
     case("exp_wide", "exp", lambda t, p: torch.exp(t[0]), [Uniform([6], -20.0, 20.0)])
+    case("sin", "sin", lambda t, p: torch.sin(t[0]), [Uniform([2, 3], -7.0, 7.0)])
+    case("cos", "cos", lambda t, p: torch.cos(t[0]), [Uniform([2, 3], -7.0, 7.0)])
     case("log", "log", lambda t, p: torch.log(t[0]), [Uniform([2, 3], 0.05, 5.0)])
     case("log_wide", "log", lambda t, p: torch.log(t[0]), [Fixed([4], [1e-3, 0.5, 1.0, 1e4])])
     case("sqrt", "sqrt", lambda t, p: torch.sqrt(t[0]), [Uniform([2, 3], 0.05, 5.0)])

@@ -93,14 +93,6 @@ TEST(DescendExpression, GradientsMatchHandComputationAndFiniteDifferences) {
   }
 }
 
-TEST(DescendExpression, SinAndCosPassGradcheck) {
-  Tensor x = tensor({-2.0, -0.3, 0.0, 0.8, 3.0}, {5}, kFloat64).requires_grad_();
-  const auto r1 = gradcheck([](const std::vector<Tensor>& in) { return sin(in[0]); }, {x});
-  EXPECT_TRUE(r1.ok) << r1.message;
-  const auto r2 = gradcheck([](const std::vector<Tensor>& in) { return cos(in[0]) * sin(in[0]); }, {x});
-  EXPECT_TRUE(r2.ok) << r2.message;
-}
-
 TEST(DescendExpression, SyntaxErrorsNameThePosition) {
   auto parse_error = [](const std::string& text) { return error_of([&] { Expression::parse(text); }); };
   EXPECT_NE(parse_error("x^2 + z").find("unknown name 'z' at position 7"), std::string::npos) << parse_error("x^2 + z");

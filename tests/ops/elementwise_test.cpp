@@ -220,6 +220,14 @@ TEST(ElementwiseForward, PowAtZero) {
 
 // --- unary functions ----------------------------------------------------------------------------
 
+TEST(ElementwiseGrad, SinCos) {
+  check_op({.name = "sin", .fn = [](const Inputs& in) { return sin(in[0]); }, .shapes = unary_shapes()});
+  check_op({.name = "cos", .fn = [](const Inputs& in) { return cos(in[0]); }, .shapes = unary_shapes()});
+  // Through a composite, so the backward's own ops (cos, neg, mul) are exercised too.
+  check_op({.name = "sin(cos(x)) * x", .fn = [](const Inputs& in) { return mul(sin(cos(in[0])), in[0]); },
+            .shapes = unary_shapes()});
+}
+
 TEST(ElementwiseGrad, ExpLogSqrt) {
   check_op({.name = "exp", .fn = [](const Inputs& in) { return exp(in[0]); }, .shapes = unary_shapes()});
   check_op({.name = "log", .fn = [](const Inputs& in) { return log(in[0]); }, .shapes = unary_shapes(),

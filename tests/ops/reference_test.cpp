@@ -94,6 +94,8 @@ const std::map<std::string, OpFn>& op_table() {
       {"pow.Tensor_Scalar", [](auto& x, auto& p) { return one(descent::pow(x[0], num(p, "exponent"))); }},
       {"pow.Tensor_Tensor", [](auto& x, auto&) { return one(descent::pow(x[0], x[1])); }},
       {"exp", [](auto& x, auto&) { return one(descent::exp(x[0])); }},
+      {"sin", [](auto& x, auto&) { return one(descent::sin(x[0])); }},
+      {"cos", [](auto& x, auto&) { return one(descent::cos(x[0])); }},
       {"log", [](auto& x, auto&) { return one(descent::log(x[0])); }},
       {"sqrt", [](auto& x, auto&) { return one(descent::sqrt(x[0])); }},
       {"abs", [](auto& x, auto&) { return one(descent::abs(x[0])); }},

@@ -29,6 +29,9 @@ Tensor pow(const Tensor& x, double exponent);
 /// x ** y elementwise; d/dy = x ** y * log(x).
 Tensor pow(const Tensor& x, const Tensor& y);
 Tensor exp(const Tensor& x);
+/// Sine and cosine (radians).
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
 /// Natural logarithm; -inf at 0, NaN below.
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
