@@ -1,8 +1,8 @@
 #include "report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <iterator>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -96,23 +96,55 @@ std::string evaluation_section(const ReportData& d) {
   return html;
 }
 
-// The per-layer statistics of the diagnostics ("grad_norm.0", ...): one series per layer.
-constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
+// The per-layer statistics of the diagnostics ("grad_norm.0", ...): one series per layer, in the
+// network's order ("2" before "10": digit runs compare as numbers), coloured from dark (the first
+// layer) to light (the last), so the gradient's flow through depth reads as a colour ramp.
 bool is_layer_key(const std::string& key) { return key.find('.') != std::string::npos; }
+
+bool natural_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t i2 = i, j2 = j;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      const std::string na = a.substr(i, i2 - i), nb = b.substr(j, j2 - j);
+      if (na.size() != nb.size()) return na.size() < nb.size();
+      if (na != nb) return na < nb;
+      i = i2;
+      j = j2;
+    } else {
+      if (a[i] != b[j]) return a[i] < b[j];
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+// Viridis at t in [0, 1], from five anchors.
+std::string ramp_color(double t) {
+  static const double anchors[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  const double u = std::clamp(t, 0.0, 1.0) * 4;
+  const int k = std::min(3, static_cast<int>(u));
+  const double f = u - k;
+  int rgb[3];
+  for (int c = 0; c < 3; ++c) rgb[c] = static_cast<int>(std::lround(anchors[k][c] + f * (anchors[k + 1][c] - anchors[k][c])));
+  return fmt::format("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
+}
 
 std::string layer_chart(const train::History& h, const std::string& stat, const std::string& id, const std::string& title,
                         const std::string& y_label, bool log_y) {
   LineChart chart{.id = id, .title = title, .x_label = "epoch", .y_label = y_label, .log_y = log_y};
   const std::string prefix = stat + ".";
-  std::size_t k = 0;
-  for (const auto& key : h.keys()) {
-    if (key.rfind(prefix, 0) != 0) continue;
-    const auto y = h.column(key);
-    if (!any_finite(y)) continue;
-    chart.series.push_back({.name = "layer " + key.substr(prefix.size()), .x = epochs_axis(h), .y = y,
-                            .color = kPalette[k++ % std::size(kPalette)]});
+  std::vector<std::string> layers;
+  for (const auto& key : h.keys())
+    if (key.rfind(prefix, 0) == 0 && any_finite(h.column(key))) layers.push_back(key.substr(prefix.size()));
+  std::sort(layers.begin(), layers.end(), natural_less);
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const double t = layers.size() > 1 ? 0.85 * static_cast<double>(k) / static_cast<double>(layers.size() - 1) : 0.0;
+    chart.series.push_back({.name = "layer " + layers[k], .x = epochs_axis(h), .y = h.column(prefix + layers[k]),
+                            .color = ramp_color(t)});
   }
   if (chart.series.empty()) return "";
   return render_line_chart(chart);

@@ -88,10 +88,38 @@ std::string render_line_chart(const LineChart& chart) {
       y0 = std::min(y0, ty(s.y[i]));
       y1 = std::max(y1, ty(s.y[i]));
     }
+  // The legend: one row right of the title when it fits there, else rows under the chart (which
+  // then grows), so that no entry runs over the title or off the picture.
+  constexpr double kCharWidth = 7.6;  // font-size 12, a little wider than DejaVu Sans' average
+  const auto entry_width = [&](const Series& s) { return 22 + kCharWidth * static_cast<double>(s.name.size()) + 14; };
+  double legend_width = 0;
+  for (const auto& s : chart.series) legend_width += entry_width(s);
+  const bool legend_inline = legend_width <= w - 8.6 * static_cast<double>(chart.title.size()) - 12;
+  std::vector<std::pair<double, double>> legend_at;  // (x, baseline y) of each entry
+  double height = chart.height;
+  if (legend_inline) {
+    double x = left + w;
+    for (auto it = chart.series.rbegin(); it != chart.series.rend(); ++it) {
+      x -= entry_width(*it);
+      legend_at.emplace_back(x, 24);
+    }
+    std::reverse(legend_at.begin(), legend_at.end());
+  } else {
+    double x = left, y = chart.height + 8;
+    for (const auto& series : chart.series) {
+      if (x > left && x + entry_width(series) > left + w) {
+        x = left;
+        y += 18;
+      }
+      legend_at.emplace_back(x, y);
+      x += entry_width(series);
+    }
+    height = y + 10;
+  }
   std::string svg = fmt::format(
       "<svg id=\"{}\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" "
       "aria-label=\"{}\">\n",
-      escape_xml(chart.id), chart.width, chart.height, chart.width, chart.height, escape_xml(chart.title));
+      escape_xml(chart.id), chart.width, height, chart.width, height, escape_xml(chart.title));
   svg += fmt::format("<text x=\"{}\" y=\"20\" font-size=\"14\" font-weight=\"bold\">{}</text>\n", left, escape_xml(chart.title));
   if (!std::isfinite(x0)) {
     svg += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#888\">no data</text>\n</svg>\n", left + w / 2 - 30, top + h / 2);
@@ -131,12 +159,12 @@ std::string render_line_chart(const LineChart& chart) {
   svg += fmt::format("<text x=\"14\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 {:.1f})\">{}</text>\n",
                      top + h / 2, top + h / 2, escape_xml(chart.y_label + (chart.log_y ? " (log scale)" : "")));
 
-  double legend_x = left + w;
-  for (auto it = chart.series.rbegin(); it != chart.series.rend(); ++it) {
-    legend_x -= 14 + 7.0 * static_cast<double>(it->name.size()) + 24;
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"20\" x2=\"{:.1f}\" y2=\"20\" stroke=\"{}\" stroke-width=\"2\"{}/>", legend_x, legend_x + 18,
-                       it->color, it->dashed ? " stroke-dasharray=\"5,3\"" : "");
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"24\" font-size=\"12\">{}</text>\n", legend_x + 22, escape_xml(it->name));
+  for (std::size_t i = 0; i < chart.series.size(); ++i) {
+    const Series& series = chart.series[i];
+    const auto [lx, ly] = legend_at[i];
+    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"{}/>", lx, ly - 4,
+                       lx + 18, ly - 4, series.color, series.dashed ? " stroke-dasharray=\"5,3\"" : "");
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\">{}</text>\n", lx + 22, ly, escape_xml(series.name));
   }
 
   for (const auto& s : chart.series) {
