@@ -9,6 +9,7 @@
 #include "config.h"
 #include "descend_command.h"
 #include "explain_command.h"
+#include "gradcheck_command.h"
 #include "descent/core/error.h"
 #include "descent/version.h"
 
@@ -75,6 +76,18 @@ int run(int argc, char** argv) {
   descend_cmd->add_option("--range", descend.range, "plotted window xmin,xmax,ymin,ymax");
   descend_cmd->add_option("--output,-o", descend.output, "the HTML page to write (default: descend.html)");
 
+  GradcheckArgs gradcheck;
+  auto* gradcheck_cmd = app.add_subcommand("gradcheck", "check a configured model's backpropagated gradients against finite differences, in float64");
+  gradcheck_cmd->add_option("config", gradcheck.config, "TOML configuration, as for train")->required();
+  gradcheck_cmd->add_option("--set", gradcheck.overrides, "override a configuration key: key=value (repeatable)")->take_all();
+  gradcheck_cmd->add_option("--batch", gradcheck.batch, "the first N training examples")->capture_default_str();
+  gradcheck_cmd->add_option("--eps", gradcheck.eps, "finite-difference step")->capture_default_str();
+  gradcheck_cmd->add_option("--atol", gradcheck.atol, "absolute tolerance")->capture_default_str();
+  gradcheck_cmd->add_option("--rtol", gradcheck.rtol, "relative tolerance")->capture_default_str();
+  gradcheck_cmd->add_option("--elements", gradcheck.elements, "at most this many elements per tensor, sampled")->capture_default_str();
+  gradcheck_cmd->add_option("--seed", gradcheck.seed, "as --set seed=S; also picks the sampled elements");
+  gradcheck_cmd->add_flag("--eval", gradcheck.eval, "evaluation mode: dropout off, batch norm's running statistics");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -94,6 +107,7 @@ int run(int argc, char** argv) {
     if (info_cmd->parsed()) return info_command(info, std::cout, std::cerr);
     if (explain_cmd->parsed()) return explain_command(explain, std::cout, std::cerr);
     if (descend_cmd->parsed()) return descend_command(descend, std::cout, std::cerr);
+    if (gradcheck_cmd->parsed()) return gradcheck_command(gradcheck, std::cout, std::cerr);
   } catch (const descent::Error& e) {
     std::cout.flush();
     std::cerr << "descent: error: " << e.what() << "\n";

@@ -17,6 +17,7 @@
 #include "descent/ops/activation.h"
 #include "descent/ops/elementwise.h"
 #include "descent/ops/reduce.h"
+#include "descent/optim/clip.h"
 
 namespace descent::cli {
 namespace {
@@ -465,6 +466,22 @@ train::LossFunction make_loss(const Config& config, LossKind kind) {
       return [margin](const Tensor& out, const Tensor& y) { return multi_margin_loss(out, y, {.margin = margin}); };
   }
   throw ValueError("unknown loss");
+}
+
+train::LossFunction make_training_loss(const Config& config, LossKind kind, nn::Module& model) {
+  train::LossFunction loss = make_loss(config, kind);
+  const double l1 = config.number("training.l1"), l2 = config.number("training.l2");
+  if (l1 < 0 || l2 < 0) throw ValueError(fmt::format("{}training.l1 and training.l2 must be >= 0", config.where("training")));
+  if (l1 == 0 && l2 == 0) return loss;
+  std::vector<Tensor> weights;
+  for (auto& [name, t] : model.named_parameters())
+    if (name.ends_with("weight")) weights.push_back(t);
+  return [base = std::move(loss), weights = std::move(weights), l1, l2](const Tensor& output, const Tensor& target) {
+    Tensor total = base(output, target);
+    if (l1 > 0) total = total + optim::l1_penalty(weights) * l1;
+    if (l2 > 0) total = total + optim::l2_penalty(weights) * (0.5 * l2);
+    return total;
+  };
 }
 
 }  // namespace descent::cli

@@ -44,6 +44,11 @@ BuiltModel build_model(const Config& config, const DataSpec& data);
 /// BCE, to -1/+1 for hinge).
 train::LossFunction make_loss(const Config& config, LossKind kind);
 
+/// make_loss plus the configured L1/L2 penalties (training.l1 * sum|w| + training.l2 / 2 * sum w^2)
+/// on the model's weights (the parameters named "...weight"; biases and norms' shifts are not
+/// penalized): the loss `descent train` minimizes. ValueError for a negative coefficient.
+train::LossFunction make_training_loss(const Config& config, LossKind kind, nn::Module& model);
+
 std::string to_string(LossKind kind);
 
 }  // namespace descent::cli

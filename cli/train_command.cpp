@@ -76,13 +76,6 @@ void check_resumable(const Config& now, const Config& stored, const std::string&
                                origin, fmt::join(differ, ", ")));
 }
 
-std::vector<Tensor> weights_of(nn::Module& model) {
-  std::vector<Tensor> out;
-  for (auto& [name, t] : model.named_parameters())
-    if (name.ends_with("weight")) out.push_back(t);
-  return out;
-}
-
 // One Linear layer (a Sequential of one, as the presets build it): y = x W^T + b.
 bool is_linear_model(nn::Module& model) {
   const auto params = model.named_parameters();
@@ -181,18 +174,7 @@ int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
 
   fs::create_directories(run);  // only now that the data and the model are known to be good
 
-  // The loss, plus the L1/L2 penalties on the weights when asked.
-  train::LossFunction loss = make_loss(config, built.loss);
-  const double l1 = config.number("training.l1"), l2 = config.number("training.l2");
-  if (l1 < 0 || l2 < 0) throw ValueError(fmt::format("{}training.l1 and training.l2 must be >= 0", config.where("training")));
-  if (l1 > 0 || l2 > 0) {
-    loss = [base = loss, weights = weights_of(model), l1, l2](const Tensor& output, const Tensor& target) {
-      Tensor total = base(output, target);
-      if (l1 > 0) total = total + optim::l1_penalty(weights) * l1;
-      if (l2 > 0) total = total + optim::l2_penalty(weights) * (0.5 * l2);
-      return total;
-    };
-  }
+  const train::LossFunction loss = make_training_loss(config, built.loss, model);
 
   train::Trainer trainer(model, *optimizer, loss,
                          {.task = data.format.spec.task, .num_classes = data.format.spec.num_classes, .top_k = config.integers("training.top_k"),
@@ -260,7 +242,8 @@ int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
 
   // Linear regression has a closed form: show it next to what gradient descent found.
   std::optional<std::string> closed_form;
-  if (built.loss == LossKind::Mse && l1 == 0 && is_linear_model(model)) closed_form = compare_with_closed_form(model, data.train, l2);
+  if (built.loss == LossKind::Mse && config.number("training.l1") == 0 && is_linear_model(model))
+    closed_form = compare_with_closed_form(model, data.train, config.number("training.l2"));
 
   save_model_file(run / "model.safetensors", model, config, data.format);
   if (evaluation) {
