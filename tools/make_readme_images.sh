@@ -7,6 +7,8 @@
 #   descend_two_minima.png `descent descend --surface two_minima`: the same
 #   gradient_flow.png      the diagnoses table and the gradient-flow chart of the report.html of a
 #                          12-layer sigmoid network on examples/data/exams.csv (`descent train`), whose gradients vanish
+#   kmeans.png             examples/kmeans.cpp's clusters and centroid paths (when the example is built
+#                          next to the program: BUILD/examples/kmeans for BUILD/cli/descent)
 #
 # Each picture is one or two of the page's SVG elements (with the page's own style) put alone into
 # a small page; Chromium measures that page (a script writes its size into the DOM), then takes a
@@ -108,3 +110,13 @@ fi
   echo '</div>'
 } > d.txt
 picture gradient_flow run/report.html 900px d.txt
+
+# (e) the k-means example's picture: the points by cluster and each centroid's path.
+kmeans=$(dirname "$program")/../examples/kmeans
+if [[ -x "$kmeans" ]]; then
+  "$kmeans" --out kmeans.html > /dev/null
+  awk '/<svg/ { on = 1 } on { print } on && /<\/svg>/ { exit }' kmeans.html > e.txt
+  picture kmeans kmeans.html max-content e.txt
+else
+  echo "make_readme_images: $kmeans is not built; kmeans.png not made" >&2
+fi

@@ -3,13 +3,15 @@
 # and `descent train` with a vanishing-gradients diagnosis write, in headless Chromium, and checks
 # what a user sees: the DOM after rendering holds the drawn elements (the network's neurons and
 # edges; one path per optimizer on the contour plot; the gradient-flow chart and the diagnoses
-# table), and a screenshot of each page is far from blank (compared with a blank page's).
+# table; with the k-means example, every point and every centroid's path), and a screenshot of each
+# page is far from blank (compared with a blank page's).
 # Exits 77 (CTest: skipped) when Chromium is not installed (bash scripts/install-deps.sh --browser).
 #
-#   render_pages.sh DESCENT_PROGRAM WORK_DIR
+#   render_pages.sh DESCENT_PROGRAM WORK_DIR [KMEANS_EXAMPLE]
 set -euo pipefail
 program=$1
 work=$2
+kmeans=${3:-}
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [[ -z "$browser" ]]; then
   echo "render_pages: chromium is not installed; skipping" >&2
@@ -126,4 +128,17 @@ flow=$(sed -n '/id="chart-gradient-flow"/,/<\/svg>/p' report.dom | grep -o '<pat
 window=1400,2400
 check_shot run/report.html report.png
 
-echo "render_pages: explain, descend (valley, two_minima) and a diagnosed report rendered in $("$browser" --version 2> /dev/null)"
+# 4. The k-means example (when built): 2000 points coloured by cluster, 4 centroid paths.
+pages="explain, descend (valley, two_minima) and a diagnosed report"
+if [[ -n "$kmeans" ]]; then
+  "$kmeans" --out "$work/kmeans.html" > kmeans.txt || fail "the kmeans example failed: $(cat kmeans.txt)"
+  window=700,800
+  dom kmeans.html kmeans.dom
+  has kmeans.dom kmeans.html '<svg' 'k-means by gradient descent' 'blobs recovered'
+  [[ $(count kmeans.dom '<polyline') -eq 4 ]] || fail "kmeans.html: expected 4 centroid paths, found $(count kmeans.dom '<polyline')"
+  [[ $(count kmeans.dom '<circle') -ge 2000 ]] || fail "kmeans.html: expected 2000 points or more, found $(count kmeans.dom '<circle')"
+  check_shot kmeans.html kmeans.png
+  pages="$pages and the k-means example"
+fi
+
+echo "render_pages: $pages rendered in $("$browser" --version 2> /dev/null)"
