@@ -13,6 +13,7 @@
 // batch gather and zero_grad).
 //
 // Usage: descent_bench_cnn_epoch [threads=1] [data_dir=/usr/share/datasets/fashion-mnist] [max_steps=0 (all)]
+// Environment: CONV=im2col runs conv2d without oneDNN (im2col + GEMM), for an A/B of the two paths.
 // Prints a human-readable report and one line starting with "RESULT" for bench/cnn_epoch.sh.
 
 #include <chrono>
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   constexpr std::int64_t kBatch = 64;
   constexpr int kWarmup = 20;
   descent::set_num_threads(threads);
+  // CONV=im2col runs conv2d on its im2col + GEMM path instead of oneDNN (an A/B of the two).
+  const char* conv = std::getenv("CONV");
+  if (conv != nullptr && std::string(conv) == "im2col") descent::backends::onednn::set_enabled(false);
 
   // --- data (not timed) ---
   const auto t_load = Clock::now();

@@ -1,7 +1,11 @@
-// conv2d, float32, NCHW, batch 64: three implementations on the layer shapes of the Fashion-MNIST CNN.
+// conv2d, float32, NCHW, batch 64: implementations side by side on the layer shapes of the
+// Fashion-MNIST CNN.
 //
-//   conv/<shape>/<pass>/descent      descent::conv2d (im2col + one GEMM per group through OpenBLAS),
-//                                    through autograd: y = conv2d(x, w, b); y.backward(gy).
+//   conv/<shape>/<pass>/descent      descent::conv2d as shipped: on oneDNN (src/ops/conv/conv2d_onednn.cpp),
+//                                    through autograd: y = conv2d(x, w, b); y.backward(gy). Only
+//                                    when descent was built with oneDNN.
+//   conv/<shape>/<pass>/im2col       the same with backends::onednn::set_enabled(false): im2col +
+//                                    one GEMM per group through OpenBLAS (the summary's baseline).
 //   conv/<shape>/<pass>/direct       a direct convolution written here (below): register blocks of
 //                                    8 contiguous output columns x 8 channels accumulated over
 //                                    (ic, kh, kw), the 8 columns one vector (GCC vector extension,
@@ -159,8 +163,14 @@ std::map<std::string, std::string>& g_impl() {
 
 // --- 1. descent::conv2d --------------------------------------------------------------------------
 
-void bm_descent(benchmark::State& state, const ConvShape& s, bool backward) {
+// onednn: descent::conv2d as shipped (float32 on oneDNN); off: its im2col + GEMM path.
+void bm_descent(benchmark::State& state, const ConvShape& s, bool backward, bool onednn) {
   descent::set_num_threads(static_cast<int>(state.range(0)));
+  struct Restore {
+    bool before = descent::backends::onednn::enabled();
+    ~Restore() { descent::backends::onednn::set_enabled(before); }
+  } restore;
+  descent::backends::onednn::set_enabled(onednn);
   const Data d = make_data(s);
   const descent::Conv2dParams params{.stride = s.stride, .padding = s.pad};
   if (backward) {
@@ -673,7 +683,8 @@ void bm_onednn(benchmark::State& state, const ConvShape& s, bool backward, bool 
 // --- registration and summary --------------------------------------------------------------------
 
 std::vector<std::string> impl_names() {
-  std::vector<std::string> names{"descent", "direct"};
+  std::vector<std::string> names{"im2col", "direct"};
+  if (descent::backends::onednn::is_available()) names.insert(names.begin(), "descent");
 #ifdef DESCENT_BENCH_HAVE_DNNL
   names.insert(names.end(), {"onednn_nchw", "onednn_any"});
 #endif
@@ -730,7 +741,7 @@ void print_summary(std::ostream& os, const descent_bench::Results& results) {
             std::snprintf(line, sizeof line, " %14.1f", v);
           }
           os << line;
-          if (impl == "descent") {
+          if (impl == "im2col") {
             base = v;
             if (r != nullptr && r->counters.count("faults")) faults = r->counters.at("faults");
           }
@@ -759,9 +770,11 @@ int main(int argc, char** argv) {
     for (const bool backward : {false, true}) {
       const std::string prefix = std::string("conv/") + s.name + (backward ? "/fwdbwd/" : "/fwd/");
       std::vector<std::pair<std::string, std::function<void(benchmark::State&)>>> variants{
-          {"descent", [&s, backward](benchmark::State& st) { bm_descent(st, s, backward); }},
+          {"im2col", [&s, backward](benchmark::State& st) { bm_descent(st, s, backward, false); }},
           {"direct", [&s, backward](benchmark::State& st) { bm_direct(st, s, backward); }},
       };
+      if (descent::backends::onednn::is_available())
+        variants.push_back({"descent", [&s, backward](benchmark::State& st) { bm_descent(st, s, backward, true); }});
 #ifdef DESCENT_BENCH_HAVE_DNNL
       variants.push_back({"onednn_nchw", [&s, backward](benchmark::State& st) { bm_onednn(st, s, backward, false); }});
       variants.push_back({"onednn_any", [&s, backward](benchmark::State& st) { bm_onednn(st, s, backward, true); }});

@@ -6,8 +6,6 @@
 #   bash scripts/install-deps.sh            # build + test dependencies
 #   bash scripts/install-deps.sh --torch    # also python3-torch (fixture generator, PyTorch benchmarks)
 #   bash scripts/install-deps.sh --browser  # also chromium (the report's rendering test)
-#   bash scripts/install-deps.sh --onednn   # also oneDNN (only bench/conv_bench.cpp compares with it;
-#                                           # the library never links it)
 set -euo pipefail
 
 # name=version, as in bookworm (apt-cache policy NAME). A pinned version that the archive no longer
@@ -27,6 +25,7 @@ PACKAGES=(
   libcli11-dev=2.1.2+ds-1
   libtomlplusplus-dev=3.3.0+ds-1
   dataset-fashion-mnist=0.0~git20200523.55506a9-1
+  libdnnl-dev=2.6.3-1
 )
 # The test that renders report.html in a real browser (headless).
 BROWSER_PACKAGES=(
@@ -35,17 +34,14 @@ BROWSER_PACKAGES=(
 TORCH_PACKAGES=(
   python3-torch=1.13.1+dfsg-4
 )
-ONEDNN_PACKAGES=(
-  libdnnl-dev=2.6.3-1
-)
 
 want=("${PACKAGES[@]}")
 for arg in "$@"; do
   case "$arg" in
     --torch) want+=("${TORCH_PACKAGES[@]}") ;;
     --browser) want+=("${BROWSER_PACKAGES[@]}") ;;
-    --onednn) want+=("${ONEDNN_PACKAGES[@]}") ;;
-    *) echo "install-deps: unknown option $arg (known: --torch, --browser, --onednn)" >&2; exit 2 ;;
+    --onednn) ;;  # oneDNN is a build dependency now (conv2d runs on it); kept for old instructions
+    *) echo "install-deps: unknown option $arg (known: --torch, --browser)" >&2; exit 2 ;;
   esac
 done
 

@@ -4,6 +4,7 @@
 #include "descent/autograd/grad_mode.h"
 #include "descent/autograd/gradcheck.h"
 #include "descent/autograd/node.h"
+#include "descent/core/backends.h"
 #include "descent/core/dtype.h"
 #include "descent/core/error.h"
 #include "descent/core/generator.h"

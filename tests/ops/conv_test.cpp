@@ -161,3 +161,103 @@ TEST(WindowOutputSize, PyTorchFormula) {
   EXPECT_EQ(window_output_size(1, 2, 1, 0, 1, true), 0);
   EXPECT_EQ(to_string(Size2d(2, 3)), "(2, 3)");
 }
+
+namespace {
+
+struct ConvResult {
+  Tensor y, gx, gw, gb;
+};
+
+// conv2d forward and backward in float32 with oneDNN on or off; the output gradient is fixed.
+ConvResult run_conv(bool onednn, const Tensor& x0, const Tensor& w0, const Tensor& b0, const Tensor& gy,
+                    const Conv2dParams& p) {
+  const bool before = backends::onednn::enabled();
+  backends::onednn::set_enabled(onednn);
+  const Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
+  const Tensor b = b0.defined() ? b0.detach().requires_grad_(true) : Tensor();
+  const Tensor y = conv2d(x, w, b, p);
+  y.backward(gy);
+  backends::onednn::set_enabled(before);
+  return {y.detach(), x.grad(), w.grad(), b.defined() ? b.grad() : Tensor()};
+}
+
+// max |a - b| / (1 + max |b|): float32 sums in a different order differ in the last bits.
+double scaled_difference(const Tensor& a, const Tensor& b) {
+  return max(abs(a - b)).item() / (1.0 + max(abs(b)).item());
+}
+
+}  // namespace
+
+TEST(ConvOneDnn, MatchesIm2colForwardAndEveryGradient) {
+  // The oneDNN path (float32, blocked layouts from 8 input channels per group, plain below) against
+  // im2col + GEMM, the path float64 and builds without oneDNN take, over the Fashion-MNIST CNN's
+  // layers and strides, paddings, dilations, groups, odd sizes and no bias.
+  if (!backends::onednn::is_available()) GTEST_SKIP() << "descent was built without oneDNN";
+  struct Case {
+    Shape x, w;
+    Conv2dParams p;
+    bool bias;
+  };
+  const std::vector<Case> cases = {
+      {{4, 1, 28, 28}, {32, 1, 3, 3}, {.padding = 1}, true},                      // first layer, plain layouts
+      {{4, 32, 14, 14}, {64, 32, 3, 3}, {.padding = 1}, true},                    // second layer, blocked
+      {{3, 16, 13, 11}, {24, 16, 3, 3}, {.stride = 2, .padding = 1}, true},       // odd sizes, stride 2
+      {{2, 16, 9, 10}, {8, 16, 3, 2}, {.stride = {2, 1}, .padding = {2, 1}, .dilation = {1, 2}}, false},
+      {{2, 32, 8, 8}, {32, 8, 3, 3}, {.padding = 1, .groups = 4}, true},          // groups of 8 channels
+      {{2, 12, 7, 7}, {12, 1, 3, 3}, {.padding = 1, .groups = 12}, true},         // depthwise
+      {{5, 64, 7, 7}, {10, 64, 1, 1}, {}, true},                                  // 1x1, 10 outputs (padded blocks)
+      {{1, 3, 5, 5}, {2, 3, 5, 5}, {.padding = 2, .dilation = 1}, false},
+  };
+  Generator g(11);
+  for (const Case& c : cases) {
+    const Tensor x = randn(c.x, g), w = randn(c.w, g) * 0.2, b = c.bias ? randn({c.w[0]}, g) : Tensor();
+    const Tensor y_shape = conv2d(x, w, b, c.p);  // the output shape, for the output gradient
+    const Tensor gy = randn(y_shape.shape(), g);
+    const ConvResult fast = run_conv(true, x, w, b, gy, c.p), plain = run_conv(false, x, w, b, gy, c.p);
+    const std::string what = "x " + ::testing::PrintToString(c.x) + " w " + ::testing::PrintToString(c.w);
+    ASSERT_EQ(fast.y.shape(), plain.y.shape()) << what;
+    EXPECT_LT(scaled_difference(fast.y, plain.y), 1e-5) << what;
+    EXPECT_LT(scaled_difference(fast.gx, plain.gx), 1e-5) << what;
+    EXPECT_LT(scaled_difference(fast.gw, plain.gw), 1e-5) << what;
+    if (c.bias) EXPECT_LT(scaled_difference(fast.gb, plain.gb), 1e-5) << what;
+    // The same call again reuses the cached primitives and gives the same numbers.
+    const ConvResult again = run_conv(true, x, w, b, gy, c.p);
+    EXPECT_EQ(max(abs(again.y - fast.y)).item(), 0.0) << what;
+    EXPECT_EQ(max(abs(again.gw - fast.gw)).item(), 0.0) << what;
+  }
+}
+
+TEST(ConvOneDnn, WithoutGradientsAndOnlySomeGradients) {
+  if (!backends::onednn::is_available()) GTEST_SKIP() << "descent was built without oneDNN";
+  Generator g(12);
+  const Tensor x = randn({2, 16, 6, 6}, g), w = randn({8, 16, 3, 3}, g), b = randn({8}, g);
+  backends::onednn::set_enabled(false);
+  const Tensor want = conv2d(x, w, b, {.padding = 1});
+  backends::onednn::set_enabled(true);
+  {
+    NoGradGuard no_grad;  // an inference plan
+    EXPECT_LT(scaled_difference(conv2d(x, w, b, {.padding = 1}), want), 1e-5);
+  }
+  // Only the weight requires grad: no input gradient is computed, the weight's is right.
+  const Tensor wl = w.detach().requires_grad_(true);
+  sum(conv2d(x, wl, b, {.padding = 1})).backward();
+  backends::onednn::set_enabled(false);
+  const Tensor wp = w.detach().requires_grad_(true);
+  sum(conv2d(x, wp, b, {.padding = 1})).backward();
+  backends::onednn::set_enabled(true);
+  EXPECT_LT(scaled_difference(wl.grad(), wp.grad()), 1e-5);
+}
+
+TEST(ConvOneDnn, TurningItOnWithoutOneDnnIsAnError) {
+  if (backends::onednn::is_available()) {
+    EXPECT_TRUE(backends::onednn::enabled());  // on by default
+    backends::onednn::set_enabled(false);
+    EXPECT_FALSE(backends::onednn::enabled());
+    backends::onednn::set_enabled(true);
+    EXPECT_TRUE(backends::onednn::enabled());
+  } else {
+    EXPECT_FALSE(backends::onednn::enabled());
+    EXPECT_THROW(backends::onednn::set_enabled(true), ValueError);
+    EXPECT_NO_THROW(backends::onednn::set_enabled(false));
+  }
+}

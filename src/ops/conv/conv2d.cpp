@@ -1,6 +1,7 @@
-// conv2d as im2col + one GEMM per group (src/kernels/im2col.h), recorded as one node. The column
+// conv2d: float32 on oneDNN when descent is built with it (conv2d_onednn.h); otherwise, and for
+// float64, im2col + one GEMM per group (src/kernels/im2col.h), recorded as one node. The column
 // matrix of the forward pass is kept for the weight gradient, which is then a single GEMM.
-// docs/benchmarks.md compares this with a direct convolution kernel.
+// docs/benchmarks.md compares these with a direct convolution kernel.
 
 #include "descent/autograd/node.h"
 #include "descent/ops/conv.h"
@@ -9,6 +10,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "ops/conv/conv2d_onednn.h"
 
 namespace descent {
 
@@ -106,6 +108,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, con
                       "output would be {}x{}",
                       geo.kernel_h, geo.kernel_w, to_string(params.dilation), input.shape(),
                       to_string(params.padding), geo.out_h, geo.out_w);
+
+  if (std::optional<Tensor> y = detail::conv2d_onednn(input, weight, bias, geo, groups)) return *y;
 
   const std::int64_t n = geo.batch, l = geo.out_h * geo.out_w;
   const std::int64_t o_group = out_channels / groups, k_group = geo.col_rows() / groups;
