@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   const descent::Tensor labels = descent::data::read_idx(dir + "/train-labels-idx1-ubyte.gz", descent::kInt64);
   descent::data::Scaler scaler(descent::data::ScalerKind::Standardize, /*per_feature=*/false);
   scaler.fit(images);
-  images = scaler.transform(images).reshape({images.size(0), 1, 28, 28});
+  scaler.transform_(images);  // in place: the set is never held twice
+  images = images.reshape({images.size(0), 1, 28, 28});
   descent::data::DataLoader loader(descent::data::TensorDataset(images, labels),
                                    {.batch_size = kBatch, .shuffle = true, .seed = 1});
   const double load_s = seconds(Clock::now() - t_load);

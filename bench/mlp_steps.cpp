@@ -179,7 +179,7 @@ int run_epoch(int threads, std::int64_t batch_size, const std::string& dir, long
   const descent::Tensor labels = descent::data::read_idx(dir + "/train-labels-idx1-ubyte.gz", descent::kInt64);
   descent::data::Scaler scaler(descent::data::ScalerKind::Standardize, /*per_feature=*/false);
   scaler.fit(images);
-  images = scaler.transform(images);
+  scaler.transform_(images);  // in place: the set is never held twice (peak memory)
   descent::data::DataLoader loader(descent::data::TensorDataset(images, labels),
                                    {.batch_size = batch_size, .shuffle = true, .seed = 1});
   const double load_s = seconds(Clock::now() - t_load);

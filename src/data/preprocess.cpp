@@ -30,11 +30,10 @@ Tensor vector_tensor(const std::vector<double>& v) {
 }
 
 // out[r, j] = f(x[r, j], j) over the contiguous [rows, width] view, for float32 and float64.
+// out = f applied to the contiguous in, column by column; out may be in itself.
 template <typename F>
-Tensor map_columns(const Tensor& x, std::int64_t width, std::string_view op, F f) {
-  const Tensor in = x.contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
-  kernels::dispatch_floating(x.dtype(), op, [&]<typename T>() {
+void map_columns_into(const Tensor& in, const Tensor& out, std::int64_t width, std::string_view op, F f) {
+  kernels::dispatch_floating(in.dtype(), op, [&]<typename T>() {
     const T* src = in.data_ptr<T>();
     T* dst = out.data_ptr<T>();
     const std::int64_t rows = in.numel() / width;
@@ -45,6 +44,13 @@ Tensor map_columns(const Tensor& x, std::int64_t width, std::string_view op, F f
       }
     }
   });
+}
+
+template <typename F>
+Tensor map_columns(const Tensor& x, std::int64_t width, std::string_view op, F f) {
+  const Tensor in = x.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  map_columns_into(in, out, width, op, f);
   return out;
 }
 
@@ -141,22 +147,39 @@ void Scaler::fit(const Tensor& x) {
 Tensor Scaler::transform(const Tensor& x) const {
   DESCENT_CHECK_VALUE(x.defined(), "Scaler.transform: the tensor is undefined");
   if (kind_ == ScalerKind::None) return x;
+  const Tensor in = x.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  scale_into(in, out, "Scaler.transform");
+  return out;
+}
+
+const Tensor& Scaler::transform_(const Tensor& x) const {
+  DESCENT_CHECK_VALUE(x.defined(), "Scaler.transform_: the tensor is undefined");
+  DESCENT_CHECK_VALUE(x.is_contiguous(), "Scaler.transform_: x (shape {}) must be contiguous to be scaled in place",
+                      x.shape());
+  DESCENT_CHECK_VALUE(!x.requires_grad(), "Scaler.transform_: x requires grad; scale a detached tensor in place");
+  if (kind_ != ScalerKind::None) scale_into(x, x, "Scaler.transform_");
+  return x;
+}
+
+void Scaler::scale_into(const Tensor& in, const Tensor& out, std::string_view op) const {
   if (kind_ == ScalerKind::Scale) {
     const double scale = scale_;
-    return map_columns(x, 1, "Scaler.transform", [scale](double v, std::int64_t) { return v / scale; });
+    map_columns_into(in, out, 1, op, [scale](double v, std::int64_t) { return v / scale; });
+    return;
   }
-  DESCENT_CHECK_VALUE(fitted(), "Scaler.transform: the {} scaler is not fitted; call fit on the training data first",
+  DESCENT_CHECK_VALUE(fitted(), "{}: the {} scaler is not fitted; call fit on the training data first", op,
                       to_string(kind_));
   const std::int64_t width = shift_.numel();
   if (per_feature_) {
-    DESCENT_CHECK_SHAPE(x.dim() >= 1 && row_size(x.shape()) == width,
-                        "Scaler.transform: x has shape {} ({} features per row), the scaler was fitted on {}",
-                        x.shape(), x.dim() >= 1 ? row_size(x.shape()) : 0, width);
+    DESCENT_CHECK_SHAPE(in.dim() >= 1 && row_size(in.shape()) == width,
+                        "{}: x has shape {} ({} features per row), the scaler was fitted on {}", op, in.shape(),
+                        in.dim() >= 1 ? row_size(in.shape()) : 0, width);
   }
   const double* shift = shift_.data_ptr<double>();
   const double* divisor = divisor_.data_ptr<double>();
-  return map_columns(x, width, "Scaler.transform",
-                     [shift, divisor](double v, std::int64_t j) { return (v - shift[j]) / divisor[j]; });
+  map_columns_into(in, out, width, op,
+                   [shift, divisor](double v, std::int64_t j) { return (v - shift[j]) / divisor[j]; });
 }
 
 Tensor Scaler::inverse_transform(const Tensor& x) const {

@@ -201,3 +201,39 @@ TEST(ScalerStateDict, ReportsBadStates) {
   EXPECT_EQ(target.kind(), ScalerKind::MinMax);
   EXPECT_FALSE(target.fitted());
 }
+
+TEST(ScalerInPlace, GivesTransformsBitsInTheSameMemory) {
+  const Tensor x = tensor({1, 2, 4, 8, 3, -1}, {3, 2});
+  for (const auto& [kind, per_feature] : std::vector<std::pair<ScalerKind, bool>>{
+           {ScalerKind::Standardize, true}, {ScalerKind::Standardize, false}, {ScalerKind::MinMax, true}}) {
+    Scaler s(kind, per_feature);
+    s.fit(x);
+    const Tensor want = s.transform(x);
+    const Tensor y = x.clone();
+    const void* memory = y.data_ptr<float>();
+    const Tensor& out = s.transform_(y);
+    EXPECT_EQ(&out, &y);
+    EXPECT_EQ(y.data_ptr<float>(), memory);
+    EXPECT_EQ(y.to_vector<float>(), want.to_vector<float>()) << to_string(kind);
+  }
+  Scaler scale(ScalerKind::Scale, true, 255.0);
+  const Tensor pixels = tensor({0, 51, 255}, {3}, kFloat64);
+  scale.transform_(pixels);
+  expect_near_all(pixels, {0.0, 0.2, 1.0}, 1e-15);
+  Scaler none;
+  const Tensor same = tensor({5}, {1});
+  none.transform_(same);
+  EXPECT_EQ(same.item(), 5.0);
+}
+
+TEST(ScalerInPlace, RefusesWhatCannotBeScaledInPlace) {
+  Scaler s(ScalerKind::Standardize);
+  const Tensor x = tensor({1, 2, 4, 8}, {2, 2});
+  EXPECT_THROW(s.transform_(x.clone()), ValueError);  // not fitted
+  s.fit(x);
+  EXPECT_THROW(s.transform_(x.transpose(0, 1)), ValueError);                         // not contiguous
+  EXPECT_THROW(s.transform_(x.clone().requires_grad_(true)), ValueError);             // a leaf of the graph
+  EXPECT_THROW(s.transform_(zeros({2, 2}, kInt64)), DTypeError);                     // integers
+  EXPECT_THROW(s.transform_(zeros({2, 3})), ShapeError);                             // 3 features, fitted on 2
+  EXPECT_THROW(s.transform_(Tensor()), ValueError);
+}
