@@ -9,6 +9,7 @@
 
 #include "internal/check.h"
 #include "kernels/dispatch.h"
+#include "kernels/parallel.h"
 #include "optim/state_dict.h"
 
 namespace descent::data {
@@ -37,12 +38,11 @@ void map_columns_into(const Tensor& in, const Tensor& out, std::int64_t width, s
     const T* src = in.data_ptr<T>();
     T* dst = out.data_ptr<T>();
     const std::int64_t rows = in.numel() / width;
-#pragma omp parallel for schedule(static) if (in.numel() > (1 << 16))
-    for (std::int64_t r = 0; r < rows; ++r) {
+    kernels::parallel_for(rows, in.numel() > (1 << 16), [&](std::int64_t r) {
       for (std::int64_t j = 0; j < width; ++j) {
         dst[r * width + j] = static_cast<T>(f(static_cast<double>(src[r * width + j]), j));
       }
-    }
+    });
   });
 }
 

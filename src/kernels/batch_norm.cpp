@@ -5,6 +5,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/iterate.h"
+#include "kernels/parallel.h"
 
 namespace descent::kernels {
 
@@ -37,8 +38,7 @@ void for_channel_blocks(const Dims& d, F f) {
   const std::int64_t block = d.s == 1 ? kBlock : 1;
   const std::int64_t blocks = (d.c + block - 1) / block;
   const bool parallel = d.n * d.c * d.s >= kParallelGrain && blocks > 1;
-#pragma omp parallel for if (parallel) schedule(static)
-  for (std::int64_t b = 0; b < blocks; ++b) f(b * block, std::min(d.c, (b + 1) * block));
+  parallel_for(blocks, parallel, [&](std::int64_t b) { f(b * block, std::min(d.c, (b + 1) * block)); });
 }
 
 template <typename T>

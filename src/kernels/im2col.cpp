@@ -5,6 +5,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/iterate.h"
+#include "kernels/parallel.h"
 
 namespace descent::kernels {
 
@@ -32,34 +33,33 @@ void im2col_impl(const T* x, const ConvGeometry& g, T* col) {
   const std::int64_t cols = g.col_cols();
   const bool parallel = rows * cols >= kParallelGrain;
   // One task per (row, sample): each writes its own stretch of l elements.
-#pragma omp parallel for collapse(2) if (parallel) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t n = 0; n < g.batch; ++n) {
-      const std::int64_t c = r / kk;
-      const std::int64_t kh = (r % kk) / g.kernel_w;
-      const std::int64_t kw = r % g.kernel_w;
-      const T* plane = x + (n * g.channels + c) * g.height * g.width;
-      T* out = col + r * cols + n * l;
-      const std::int64_t w_offset = kw * g.dilation_w - g.pad_w;
-      const ValidRange ok = valid_range(w_offset, g.stride_w, g.width, g.out_w);
-      for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
-        T* dst = out + oh * g.out_w;
-        const std::int64_t ih = oh * g.stride_h - g.pad_h + kh * g.dilation_h;
-        if (ih < 0 || ih >= g.height) {
-          std::fill(dst, dst + g.out_w, T(0));
-          continue;
-        }
-        const T* src = plane + ih * g.width;  // input column of ow: ow * stride_w + w_offset
-        std::fill(dst, dst + ok.lo, T(0));
-        if (g.stride_w == 1) {
-          if (ok.hi > ok.lo) std::copy(src + ok.lo + w_offset, src + ok.hi + w_offset, dst + ok.lo);
-        } else {
-          for (std::int64_t ow = ok.lo; ow < ok.hi; ++ow) dst[ow] = src[ow * g.stride_w + w_offset];
-        }
-        std::fill(dst + ok.hi, dst + g.out_w, T(0));
+  parallel_for(rows * g.batch, parallel, [&](std::int64_t task) {
+    const std::int64_t r = task / g.batch;
+    const std::int64_t n = task % g.batch;
+    const std::int64_t c = r / kk;
+    const std::int64_t kh = (r % kk) / g.kernel_w;
+    const std::int64_t kw = r % g.kernel_w;
+    const T* plane = x + (n * g.channels + c) * g.height * g.width;
+    T* out = col + r * cols + n * l;
+    const std::int64_t w_offset = kw * g.dilation_w - g.pad_w;
+    const ValidRange ok = valid_range(w_offset, g.stride_w, g.width, g.out_w);
+    for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+      T* dst = out + oh * g.out_w;
+      const std::int64_t ih = oh * g.stride_h - g.pad_h + kh * g.dilation_h;
+      if (ih < 0 || ih >= g.height) {
+        std::fill(dst, dst + g.out_w, T(0));
+        continue;
       }
+      const T* src = plane + ih * g.width;  // input column of ow: ow * stride_w + w_offset
+      std::fill(dst, dst + ok.lo, T(0));
+      if (g.stride_w == 1) {
+        if (ok.hi > ok.lo) std::copy(src + ok.lo + w_offset, src + ok.hi + w_offset, dst + ok.lo);
+      } else {
+        for (std::int64_t ow = ok.lo; ow < ok.hi; ++ow) dst[ow] = src[ow * g.stride_w + w_offset];
+      }
+      std::fill(dst + ok.hi, dst + g.out_w, T(0));
     }
-  }
+  });
 }
 
 template <typename T>
@@ -70,8 +70,7 @@ void col2im_impl(const T* col, const ConvGeometry& g, T* gx) {
   const std::int64_t planes = g.batch * g.channels;
   const bool parallel = g.col_rows() * cols >= kParallelGrain;
   // One task per input plane (n, c): only the rows of channel c write to it, so tasks never collide.
-#pragma omp parallel for if (parallel) schedule(static)
-  for (std::int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, parallel, [&](std::int64_t p) {
     const std::int64_t n = p / g.channels;
     const std::int64_t c = p % g.channels;
     T* plane = gx + p * g.height * g.width;
@@ -94,7 +93,7 @@ void col2im_impl(const T* col, const ConvGeometry& g, T* gx) {
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -115,15 +114,14 @@ void columns_to_batch(const Tensor& ym, const Tensor& bias, std::int64_t batch, 
     const T* src = ym.data_ptr<T>();
     const T* b = bias.defined() ? bias.data_ptr<T>() : nullptr;
     T* dst = y.data_ptr<T>();
-#pragma omp parallel for collapse(2) if (parallel) schedule(static)
-    for (std::int64_t n = 0; n < batch; ++n) {
-      for (std::int64_t o = 0; o < channels; ++o) {
-        const T* s = src + o * batch * l + n * l;
-        T* d = dst + (n * channels + o) * l;
-        const T add = b ? b[o] : T(0);
-        for (std::int64_t i = 0; i < l; ++i) d[i] = s[i] + add;
-      }
-    }
+    parallel_for(batch * channels, parallel, [&](std::int64_t task) {
+      const std::int64_t n = task / channels;
+      const std::int64_t o = task % channels;
+      const T* s = src + o * batch * l + n * l;
+      T* d = dst + (n * channels + o) * l;
+      const T add = b ? b[o] : T(0);
+      for (std::int64_t i = 0; i < l; ++i) d[i] = s[i] + add;
+    });
   });
 }
 
@@ -137,8 +135,7 @@ void batch_to_columns(const Tensor& gy, const Tensor& gm, const Tensor& gb) {
     T* dst = gm.data_ptr<T>();
     T* b = gb.defined() ? gb.data_ptr<T>() : nullptr;
     // One task per channel, so the bias sum needs no reduction across threads.
-#pragma omp parallel for if (parallel) schedule(static)
-    for (std::int64_t o = 0; o < channels; ++o) {
+    parallel_for(channels, parallel, [&](std::int64_t o) {
       double sum = 0.0;  // accumulated in double: a channel's sum runs over N * L terms
       for (std::int64_t n = 0; n < batch; ++n) {
         const T* s = src + (n * channels + o) * l;
@@ -151,7 +148,7 @@ void batch_to_columns(const Tensor& gy, const Tensor& gm, const Tensor& gb) {
         sum += static_cast<double>(partial);
       }
       if (b) b[o] = static_cast<T>(sum);
-    }
+    });
   });
 }
 

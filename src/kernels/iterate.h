@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "descent/core/shape.h"
+#include "kernels/parallel.h"
 
 namespace descent::kernels {
 
@@ -80,16 +81,14 @@ void for_each_row(const Shape& shape, const std::array<const Strides*, N>& strid
   if (rows == 1) {  // one long row: split it into chunks
     const std::int64_t chunk = kParallelGrain / 2;
     const std::int64_t chunks = (row_len + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
-    for (std::int64_t c = 0; c < chunks; ++c) {
+    parallel_for(chunks, true, [&](std::int64_t c) {
       std::array<std::int64_t, N> off;
       for (std::size_t k = 0; k < N; ++k) off[k] = c * chunk * steps[k];
       row(off, steps, std::min(chunk, row_len - c * chunk));
-    }
+    });
     return;
   }
-#pragma omp parallel for schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) row(row_offsets(r), steps, row_len);
+  parallel_for(rows, true, [&](std::int64_t r) { row(row_offsets(r), steps, row_len); });
 }
 
 }  // namespace descent::kernels

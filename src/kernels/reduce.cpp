@@ -8,6 +8,7 @@
 #include "internal/check.h"
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
+#include "kernels/parallel.h"
 
 namespace descent::kernels {
 
@@ -92,24 +93,22 @@ template <typename T, typename Op>
 void reduce_loop(const T* x, T* out, std::int64_t outer, std::int64_t reduced, std::int64_t inner) {
   const bool parallel = outer * reduced * inner >= kParallelGrain && outer > 1;
   if (inner == 1) {
-#pragma omp parallel for if (parallel) schedule(static)
-    for (std::int64_t o = 0; o < outer; ++o) {
+    parallel_for(outer, parallel, [&](std::int64_t o) {
       const T* row = x + o * reduced;
       T acc = Op::init();
       for (std::int64_t r = 0; r < reduced; ++r) acc = Op::combine(acc, row[r]);
       out[o] = acc;
-    }
+    });
     return;
   }
-#pragma omp parallel for if (parallel) schedule(static)
-  for (std::int64_t o = 0; o < outer; ++o) {
+  parallel_for(outer, parallel, [&](std::int64_t o) {
     T* dst = out + o * inner;
     for (std::int64_t i = 0; i < inner; ++i) dst[i] = Op::init();
     for (std::int64_t r = 0; r < reduced; ++r) {
       const T* row = x + (o * reduced + r) * inner;
       for (std::int64_t i = 0; i < inner; ++i) dst[i] = Op::combine(dst[i], row[i]);
     }
-  }
+  });
 }
 }  // namespace
 

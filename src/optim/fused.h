@@ -10,6 +10,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
 #include "kernels/iterate.h"
+#include "kernels/parallel.h"
 
 namespace descent::optim::detail {
 
@@ -41,11 +42,10 @@ void parallel_range(std::int64_t n, F&& f) {
   }
   const std::int64_t chunk = kernels::kParallelGrain / 2;
   const std::int64_t chunks = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t c = 0; c < chunks; ++c) {
+  kernels::parallel_for(chunks, true, [&](std::int64_t c) {
     const std::int64_t begin = c * chunk;
     f(begin, begin + chunk < n ? begin + chunk : n);
-  }
+  });
 }
 
 /// The buffer's data as T (buffers have the parameter's dtype).

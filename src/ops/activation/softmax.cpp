@@ -9,6 +9,7 @@
 #include "internal/check.h"
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
+#include "kernels/parallel.h"
 
 namespace descent {
 
@@ -28,10 +29,9 @@ Lanes lanes(const Shape& shape, std::int64_t dim) {
 template <typename F>
 void for_each_lane(const Lanes& l, F f) {
   const bool parallel = l.outer * l.n * l.inner >= kernels::kParallelGrain;
-#pragma omp parallel for if (parallel) schedule(static)
-  for (std::int64_t o = 0; o < l.outer; ++o) {
+  kernels::parallel_for(l.outer, parallel, [&](std::int64_t o) {
     for (std::int64_t i = 0; i < l.inner; ++i) f(o * l.n * l.inner + i);
-  }
+  });
 }
 
 Tensor softmax_forward(const Tensor& x_in, std::int64_t dim, bool log, std::string_view op) {

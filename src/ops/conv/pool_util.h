@@ -10,6 +10,7 @@
 #include "descent/ops/conv.h"
 #include "internal/check.h"
 #include "kernels/iterate.h"
+#include "kernels/parallel.h"
 
 namespace descent::pool {
 
@@ -85,8 +86,7 @@ inline Shape output_shape(const Shape& in, std::int64_t out_h, std::int64_t out_
 /// is worth a thread team (kernels::kParallelGrain).
 template <typename F>
 void for_each_plane(std::int64_t planes, std::int64_t work, F&& plane) {
-#pragma omp parallel for schedule(static) if (work >= kernels::kParallelGrain && planes > 1)
-  for (std::int64_t p = 0; p < planes; ++p) plane(p);
+  kernels::parallel_for(planes, work >= kernels::kParallelGrain, plane);
 }
 
 }  // namespace descent::pool
