@@ -16,6 +16,8 @@ PACKAGES=(
   make=4.3-4.1
   pkg-config=1.8.1-1
   libopenblas-dev=0.3.21+ds-4
+  # OpenBLAS's OpenMP build, which descent links when present: one thread pool instead of two.
+  libopenblas-openmp-dev=0.3.21+ds-4
   libfmt-dev=9.1.0+ds1-2
   nlohmann-json3-dev=3.11.2-2
   zlib1g-dev=1:1.2.13.dfsg-1

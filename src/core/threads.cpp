@@ -29,4 +29,15 @@ void set_num_threads(int n) {
 
 int get_num_threads() { return configured_threads(); }
 
+std::string_view blas_threading() {
+  switch (openblas_get_parallel()) {  // OpenBLAS: 0 sequential, 1 pthreads, 2 OpenMP
+    case 0:
+      return "sequential";
+    case 2:
+      return "openmp";
+    default:
+      return "pthreads";
+  }
+}
+
 }  // namespace descent

@@ -39,15 +39,19 @@ void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op);
 template <typename F>
 Tensor map_binary(const Tensor& a, const Tensor& b, std::string_view op, F f) {
   check_same_dtype(a, b, op);
-  const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  // Same shapes (the common case) need no broadcast shape or strides built.
+  const bool same_shape = a.shape() == b.shape();
+  const Shape broadcast = same_shape ? Shape{} : broadcast_shapes(a.shape(), b.shape(), op);
+  const Shape& shape = same_shape ? a.shape() : broadcast;
   Tensor y = empty(shape, a.dtype());
-  const Strides sa = broadcast_strides(a.shape(), a.strides(), shape);
-  const Strides sb = broadcast_strides(b.shape(), b.strides(), shape);
+  const Strides sa = same_shape ? Strides{} : broadcast_strides(a.shape(), a.strides(), shape);
+  const Strides sb = same_shape ? Strides{} : broadcast_strides(b.shape(), b.strides(), shape);
   dispatch_floating(a.dtype(), op, [&]<typename T>() {
     const T* ap = a.data_ptr<T>();
     const T* bp = b.data_ptr<T>();
     T* yp = y.data_ptr<T>();
-    for_each_row<3>(shape, {&y.strides(), &sa, &sb}, [&](auto off, auto step, std::int64_t n) {
+    for_each_row<3>(shape, {&y.strides(), same_shape ? &a.strides() : &sa, same_shape ? &b.strides() : &sb},
+                    [&](auto off, auto step, std::int64_t n) {
       T* out = yp + off[0];
       const T* pa = ap + off[1];
       const T* pb = bp + off[2];

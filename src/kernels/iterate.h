@@ -51,18 +51,60 @@ RowLayout<N> coalesce(const Shape& shape, const std::array<const Strides*, N>& s
   return out;
 }
 
+/// Whether every operand lies dense in row-major order over `shape` (size-1 dims aside): then
+/// all of them are one row of numel(shape) elements, with no layout to build.
+template <std::size_t N>
+bool all_dense(const Shape& shape, const std::array<const Strides*, N>& strides) {
+  for (std::size_t k = 0; k < N; ++k) {
+    std::int64_t expected = 1;
+    for (std::size_t d = shape.size(); d-- > 0;) {
+      if (shape[d] == 1) continue;
+      if ((*strides[k])[d] != expected) return false;
+      expected *= shape[d];
+    }
+  }
+  return true;
+}
+
+/// Calls row(offsets, steps, n) for one row of row_len elements (operand k's at offsets[k] +
+/// i * steps[k], starting at 0), in chunks across the threads when it is long.
+template <std::size_t N, typename Row>
+void for_one_row(std::int64_t row_len, const std::array<std::int64_t, N>& steps, Row&& row) {
+  if (row_len < kParallelGrain) {
+    row(std::array<std::int64_t, N>{}, steps, row_len);
+    return;
+  }
+  const std::int64_t chunk = kParallelGrain / 2;
+  const std::int64_t chunks = (row_len + chunk - 1) / chunk;
+  parallel_for(chunks, true, [&](std::int64_t c) {
+    std::array<std::int64_t, N> off;
+    for (std::size_t k = 0; k < N; ++k) off[k] = c * chunk * steps[k];
+    row(off, steps, std::min(chunk, row_len - c * chunk));
+  });
+}
+
 /// Calls row(offsets, steps, n) for every innermost row: operand k's elements are at
 /// offsets[k] + i * steps[k] for i < n (offsets and steps in elements).
 template <std::size_t N, typename Row>
 void for_each_row(const Shape& shape, const std::array<const Strides*, N>& strides, Row&& row) {
   const std::int64_t total = numel(shape);
   if (total == 0) return;
+  if (all_dense<N>(shape, strides)) {  // the common case, and the cheap one: no heap allocation
+    std::array<std::int64_t, N> ones;
+    ones.fill(1);
+    for_one_row<N>(total, ones, row);
+    return;
+  }
   const RowLayout<N> layout = coalesce<N>(shape, strides);
   const std::size_t nd = layout.sizes.size();
   const std::int64_t row_len = layout.sizes[nd - 1];
   const std::int64_t rows = total / row_len;
   std::array<std::int64_t, N> steps;
   for (std::size_t k = 0; k < N; ++k) steps[k] = layout.strides[k][nd - 1];
+  if (rows == 1) {
+    for_one_row<N>(row_len, steps, row);
+    return;
+  }
 
   auto row_offsets = [&](std::int64_t r) {
     std::array<std::int64_t, N> off{};
@@ -73,22 +115,7 @@ void for_each_row(const Shape& shape, const std::array<const Strides*, N>& strid
     }
     return off;
   };
-
-  if (total < kParallelGrain) {
-    for (std::int64_t r = 0; r < rows; ++r) row(row_offsets(r), steps, row_len);
-    return;
-  }
-  if (rows == 1) {  // one long row: split it into chunks
-    const std::int64_t chunk = kParallelGrain / 2;
-    const std::int64_t chunks = (row_len + chunk - 1) / chunk;
-    parallel_for(chunks, true, [&](std::int64_t c) {
-      std::array<std::int64_t, N> off;
-      for (std::size_t k = 0; k < N; ++k) off[k] = c * chunk * steps[k];
-      row(off, steps, std::min(chunk, row_len - c * chunk));
-    });
-    return;
-  }
-  parallel_for(rows, true, [&](std::int64_t r) { row(row_offsets(r), steps, row_len); });
+  parallel_for(rows, total >= kParallelGrain, [&](std::int64_t r) { row(row_offsets(r), steps, row_len); });
 }
 
 }  // namespace descent::kernels

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ TEST_F(ThreadsTest, SetAndGet) {
   EXPECT_EQ(get_num_threads(), 2);
   set_num_threads(1);
   EXPECT_EQ(get_num_threads(), 1);
+}
+
+TEST_F(ThreadsTest, BlasThreadingIsTheBuildThatWasLinked) {
+  const std::string threading(blas_threading());
+  EXPECT_TRUE(threading == "openmp" || threading == "pthreads" || threading == "sequential") << threading;
+#ifdef DESCENT_EXPECT_BLAS_THREADING
+  // The build linked OpenBLAS's OpenMP build by its path: the program must load that one, not the
+  // library the system's libopenblas.so.0 alternative names.
+  EXPECT_EQ(threading, DESCENT_EXPECT_BLAS_THREADING);
+#endif
 }
 
 TEST_F(ThreadsTest, InvalidValuesThrowAndKeepTheSetting) {
@@ -78,6 +89,22 @@ TEST_F(ThreadsTest, ReductionIdenticalWithOneAndTwoThreads) {
   EXPECT_EQ(with_threads(1, middle), with_threads(2, middle));
   EXPECT_EQ(with_threads(1, scattered), with_threads(2, scattered));
   EXPECT_EQ(with_threads(1, variance), with_threads(2, variance));
+}
+
+// OpenBLAS's threaded GEMM may sum in another order than its one-thread GEMM (measured: some
+// elements differ in the last bits), so results are reproducible for a given thread count, and
+// equal up to rounding across thread counts.
+TEST_F(ThreadsTest, GemmAgreesWithOneAndTwoThreadsAndRepeatsExactly) {
+  Generator g(4);
+  const Tensor a = randn({512, 300}, g);  // big enough for OpenBLAS to use both threads
+  const Tensor b = randn({300, 400}, g);
+  auto product = [&] { return matmul(a, b); };
+  const auto one = with_threads(1, product);
+  const auto two = with_threads(2, product);
+  ASSERT_EQ(one.size(), two.size());
+  for (std::size_t i = 0; i < one.size(); ++i) ASSERT_NEAR(one[i], two[i], 1e-4 * (1 + std::abs(one[i]))) << i;
+  EXPECT_EQ(with_threads(2, product), two);
+  EXPECT_EQ(with_threads(1, product), one);
 }
 
 TEST_F(ThreadsTest, BackwardIdenticalWithOneAndTwoThreads) {
