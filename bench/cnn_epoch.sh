@@ -49,10 +49,14 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_BENCHMAR
   -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j"$jobs" --target descent_bench_cnn_epoch
 "$python" -c 'import torch' 2>/dev/null || { echo "error: $python has no torch (apt-get install python3-torch)" >&2; exit 1; }
+# PyTorch runs on the same OpenBLAS build as descent (see bench/mlp_steps.sh).
+blas_dir="$(dirname "$(ldd "$build/bench/descent_bench_cnn_epoch" | awk '/libopenblas\.so/ {print $3; exit}')")"
+torch_blas=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 
 echo
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
 echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC'); torch $("$python" -c 'import torch; print(torch.__version__)')"
+echo "== OpenBLAS for both: $blas_dir"
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
@@ -78,7 +82,7 @@ for mode in $malloc_modes; do
       best_rate=0
       for c in mkldnn=on,channels_last=off mkldnn=on,channels_last=on mkldnn=off,channels_last=off \
                mkldnn=off,channels_last=on; do
-        line="$(run_env "$mode" "$t" "$python" "$root/bench/cnn_epoch_torch.py" --threads "$t" --data "$data" \
+        line="$(run_env "$mode" "$t" "${torch_blas[@]}" "$python" "$root/bench/cnn_epoch_torch.py" --threads "$t" --data "$data" \
                   --config "$c" --max-steps "$trial_steps" | grep '^RESULT')"
         rate="$(sed -n 's/.* images_per_s=\([0-9.]*\).*/\1/p' <<< "$line")"
         echo "PyTorch trial ($trial_steps steps, load $(cut -d' ' -f1-3 /proc/loadavg)): $c: $rate images/s"
@@ -93,7 +97,7 @@ for mode in $malloc_modes; do
       echo "$out"
       grep '^RESULT' <<< "$out" | sed "s/^RESULT /RESULT malloc=$mode /" >> "$results"
       echo "-- load average before PyTorch: $(cut -d' ' -f1-3 /proc/loadavg)"
-      out="$(run_env "$mode" "$t" "$python" "$root/bench/cnn_epoch_torch.py" --threads "$t" --data "$data" \
+      out="$(run_env "$mode" "$t" "${torch_blas[@]}" "$python" "$root/bench/cnn_epoch_torch.py" --threads "$t" --data "$data" \
                --config "$config" --max-steps "$max_steps")"
       echo "$out"
       grep '^RESULT' <<< "$out" | sed "s/^RESULT /RESULT malloc=$mode /" >> "$results"

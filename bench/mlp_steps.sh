@@ -26,7 +26,9 @@
 #      descent is faster), the epochs' losses and peak memory, and the GFLOP/s.
 #
 # PyTorch runs with its fastest settings for this network (measured on this machine): Adam and SGD
-# with foreach=True, zero_grad(set_to_none=True) (what descent's zero_grad does too).
+# with foreach=True, zero_grad(set_to_none=True) (what descent's zero_grad does too), and the same
+# OpenBLAS build as descent (LD_LIBRARY_PATH: OpenBLAS's OpenMP build when descent links it, which
+# is also PyTorch's fastest with 2 threads).
 #
 # Usage: bench/mlp_steps.sh [threads ...]            e.g. bench/mlp_steps.sh 1 2
 # Environment:
@@ -64,10 +66,15 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_BENCHMAR
   -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j"$jobs" --target descent_bench_mlp
 "$python" -c 'import torch' 2>/dev/null || { echo "error: $python has no torch (apt-get install python3-torch)" >&2; exit 1; }
+# PyTorch runs on the same OpenBLAS build as descent (the OpenMP one when descent links it): its
+# libblas.so.3 and libopenblas.so.0 are then found first in that build's folder.
+blas_dir="$(dirname "$(ldd "$build/bench/descent_bench_mlp" | awk '/libopenblas\.so/ {print $3; exit}')")"
+torch_blas=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 
 echo
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
 echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC'); torch $("$python" -c 'import torch; print(torch.__version__)'); REPS=$reps FLUSH_DENORMAL=$flush_denormal MAX_STEPS=$max_steps"
+echo "== OpenBLAS for both: $blas_dir"
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
@@ -98,11 +105,11 @@ for mode in $malloc_modes; do
     echo
     echo "== malloc: $mode, threads: $t"
     measure "$mode" "$t" descent "$build/bench/descent_bench_mlp" steps "$t" "$reps" "$max_steps"
-    measure "$mode" "$t" PyTorch "$python" "$root/bench/mlp_steps_torch.py" steps --threads "$t" --reps "$reps" \
+    measure "$mode" "$t" PyTorch "${torch_blas[@]}" "$python" "$root/bench/mlp_steps_torch.py" steps --threads "$t" --reps "$reps" \
       --max-steps "$max_steps"
     for batch in "${epoch_batches[@]}"; do
       measure "$mode" "$t" descent "$build/bench/descent_bench_mlp" epoch "$t" "$batch" "$data" "$max_steps"
-      measure "$mode" "$t" PyTorch "$python" "$root/bench/mlp_steps_torch.py" epoch --threads "$t" --batch "$batch" \
+      measure "$mode" "$t" PyTorch "${torch_blas[@]}" "$python" "$root/bench/mlp_steps_torch.py" epoch --threads "$t" --batch "$batch" \
         --data "$data" --max-steps "$max_steps"
     done
   done

@@ -100,4 +100,15 @@ void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, dou
   });
 }
 
+template <typename T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
+          const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  gemm_call<T>(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, a, lda, b, ldb, beta,
+               c, ldc);
+}
+template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, const float*, std::int64_t,
+                          const float*, std::int64_t, float, float*, std::int64_t);
+template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, const double*, std::int64_t,
+                           const double*, std::int64_t, double, double*, std::int64_t);
+
 }  // namespace descent::kernels

@@ -12,4 +12,12 @@ namespace descent::kernels {
 /// (linear writes the bias into out first).
 void batched_gemm(const Tensor& a, const Tensor& b, const Tensor& out, double beta = 0.0);
 
+/// c = op(a) @ op(b) + beta * c on row-major matrices given by pointer (T = float or double):
+/// op(a) is [m, k], stored as [m, k] with row stride lda, or as [k, m] when trans_a; likewise b
+/// ([k, n], or [n, k] when trans_b) and c ([m, n], row stride ldc). m, n, k > 0. For ops whose
+/// operands are known dense: no Tensor views to build.
+template <typename T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
+          const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc);
+
 }  // namespace descent::kernels
