@@ -20,12 +20,13 @@ Tensor map_unary(const Tensor& x, std::string_view op, F f) {
     const T* xp = x.data_ptr<T>();
     T* yp = y.data_ptr<T>();
     for_each_row<2>(x.shape(), {&y.strides(), &x.strides()}, [&](auto off, auto step, std::int64_t n) {
+      const F fn = f;  // a local copy: its captures stay in registers and the loop vectorizes
       T* out = yp + off[0];
       const T* in = xp + off[1];
       if (step[1] == 1) {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = fn(in[i]);
       } else {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = f(in[i * step[1]]);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = fn(in[i * step[1]]);
       }
     });
   });
@@ -52,19 +53,20 @@ Tensor map_binary(const Tensor& a, const Tensor& b, std::string_view op, F f) {
     T* yp = y.data_ptr<T>();
     for_each_row<3>(shape, {&y.strides(), same_shape ? &a.strides() : &sa, same_shape ? &b.strides() : &sb},
                     [&](auto off, auto step, std::int64_t n) {
+      const F fn = f;  // a local copy: its captures stay in registers and the loop vectorizes
       T* out = yp + off[0];
       const T* pa = ap + off[1];
       const T* pb = bp + off[2];
       if (step[1] == 1 && step[2] == 1) {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = f(pa[i], pb[i]);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = fn(pa[i], pb[i]);
       } else if (step[1] == 1 && step[2] == 0) {
         const T bv = *pb;
-        for (std::int64_t i = 0; i < n; ++i) out[i] = f(pa[i], bv);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = fn(pa[i], bv);
       } else if (step[1] == 0 && step[2] == 1) {
         const T av = *pa;
-        for (std::int64_t i = 0; i < n; ++i) out[i] = f(av, pb[i]);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = fn(av, pb[i]);
       } else {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = f(pa[i * step[1]], pb[i * step[2]]);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = fn(pa[i * step[1]], pb[i * step[2]]);
       }
     });
   });
@@ -87,8 +89,9 @@ Tensor map_ternary(const Tensor& a, const Tensor& b, const Tensor& c, std::strin
     const T* cp = c.data_ptr<T>();
     T* yp = y.data_ptr<T>();
     for_each_row<4>(shape, {&y.strides(), &sa, &sb, &sc}, [&](auto off, auto step, std::int64_t n) {
+      const F fn = f;
       for (std::int64_t i = 0; i < n; ++i) {
-        yp[off[0] + i] = f(ap[off[1] + i * step[1]], bp[off[2] + i * step[2]], cp[off[3] + i * step[3]]);
+        yp[off[0] + i] = fn(ap[off[1] + i * step[1]], bp[off[2] + i * step[2]], cp[off[3] + i * step[3]]);
       }
     });
   });

@@ -12,10 +12,16 @@ struct LeakyReluBackward final : Node {
   double slope;
   Tensor y;  // saved output: y > 0 exactly where x > 0 (for slope >= 0)
   // dy/dx = 1 for x > 0, slope otherwise (0 at x = 0 for relu, as PyTorch)
+  // Both sides are computed and then selected, with no branch: the loops vectorize (a branch on the
+  // sign of each element, half of them mispredicted, was 12 % of the MLP's step at batch 1024).
   std::vector<Tensor> apply(const Tensor& gy) override {
+    if (slope == 0) {  // relu: exactly 0 where y <= 0, even for a non-finite gradient (as PyTorch)
+      return {kernels::map_binary(gy, y, name(), [](auto g, auto v) { return v > decltype(v)(0) ? g : decltype(v)(0); })};
+    }
     return {kernels::map_binary(gy, y, name(), [s = slope](auto g, auto v) {
       using T = decltype(v);
-      return v > T(0) ? g : g * static_cast<T>(s);
+      const T scaled = g * static_cast<T>(s);
+      return v > T(0) ? g : scaled;
     })};
   }
   void release_saved() override { y = Tensor(); }
@@ -28,7 +34,8 @@ struct LeakyReluInputBackward final : Node {  // negative slopes: decide on the 
   std::vector<Tensor> apply(const Tensor& gy) override {
     return {kernels::map_binary(gy, x, name(), [s = slope](auto g, auto v) {
       using T = decltype(v);
-      return v > T(0) ? g : g * static_cast<T>(s);
+      const T scaled = g * static_cast<T>(s);
+      return v > T(0) ? g : scaled;
     })};
   }
   void release_saved() override { x = Tensor(); }
