@@ -327,6 +327,29 @@ TEST(OptimStep, LargeParametersMatchSmallOnes) {
   EXPECT_EQ(big.to_vector<double>(), joined);
 }
 
+// Adam without weight decay or amsgrad runs a vectorized loop (with an AVX2 clone on x86); the
+// general loop must give the same bits. With a constant gradient v only grows, so amsgrad's
+// max(v_max, v) is v and Adam(amsgrad) takes the general loop through the same arithmetic.
+TEST(OptimStep, AdamFastLoopMatchesGeneralLoopBitForBit) {
+  for (descent::DType dtype : {descent::kFloat32, descent::kFloat64}) {
+    const std::int64_t n = 40003;  // above the parallel grain, and not a multiple of any vector width
+    descent::Generator gen(10);
+    const Tensor values = descent::randn({n}, gen, dtype);
+    const Tensor grad = descent::randn({n}, gen, dtype);
+    Tensor fast = leaf(values.clone()), general = leaf(values.clone());
+    optim::Adam opt_fast({fast}, {.lr = 0.01});
+    optim::Adam opt_general({general}, {.lr = 0.01, .amsgrad = true});
+    for (int step = 0; step < 4; ++step) {
+      fast.set_grad(grad.clone());
+      general.set_grad(grad.clone());
+      opt_fast.step();
+      opt_general.step();
+    }
+    EXPECT_EQ(fast.to_vector<double>(), general.to_vector<double>()) << descent::dtype_name(dtype);
+    EXPECT_NE(fast.to_vector<double>(), values.to_vector<double>());
+  }
+}
+
 TEST(OptimStateDict, KeysFollowPyTorch) {
   const Net net = make_net(1, descent::kFloat64);
   optim::Adam opt({{.params = {net.w1, net.b1}}, {.params = {net.w2, net.b2}, .options = {{"lr", 0.01}}}},
