@@ -221,7 +221,7 @@ int train_command(const TrainArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& p : model.parameters()) param_count += p.numel();
   out << fmt::format("descent {}: training {} ({} parameters) on {}\n", kVersion, fmt::join(built.layers, ", "), param_count,
                      data.description);
-  out << fmt::format("  loss {}, optimizer {} (lr {}), batch size {}, {} epochs, seed {}; {} thread(s), BLAS threads: {}; "
+  out << fmt::format("  loss {}, optimizer {} (lr {}), batch size {}, {} epochs, seed {}; {} thread(s) (OpenBLAS: {} build); "
                      "run folder {}\n",
                      to_string(built.loss), config.string("optimizer.name"), optimizer->lr(), train_loader.batch_size(), epochs,
                      seed, get_num_threads(), blas_threading(), run.string());
