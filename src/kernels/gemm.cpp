@@ -100,9 +100,72 @@ void batched_gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, dou
   });
 }
 
+namespace {
+template <typename T>
+void gemv_call(CBLAS_TRANSPOSE t, std::int64_t rows, std::int64_t cols, const T* a, std::int64_t lda, const T* x,
+               std::int64_t incx, T beta, T* y, std::int64_t incy) {
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemv(CblasRowMajor, t, static_cast<int>(rows), static_cast<int>(cols), 1.0f, a, static_cast<int>(lda), x,
+                static_cast<int>(incx), beta, y, static_cast<int>(incy));
+  } else {
+    cblas_dgemv(CblasRowMajor, t, static_cast<int>(rows), static_cast<int>(cols), 1.0, a, static_cast<int>(lda), x,
+                static_cast<int>(incx), beta, y, static_cast<int>(incy));
+  }
+}
+
+template <typename T>
+void ger_call(std::int64_t m, std::int64_t n, const T* x, std::int64_t incx, const T* y, std::int64_t incy, T* a,
+              std::int64_t lda) {
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sger(CblasRowMajor, static_cast<int>(m), static_cast<int>(n), 1.0f, x, static_cast<int>(incx), y,
+               static_cast<int>(incy), a, static_cast<int>(lda));
+  } else {
+    cblas_dger(CblasRowMajor, static_cast<int>(m), static_cast<int>(n), 1.0, x, static_cast<int>(incx), y,
+               static_cast<int>(incy), a, static_cast<int>(lda));
+  }
+}
+
+}  // namespace
+
+// A product with one row, one column or an inner size of 1 is a matrix-vector product or an outer
+// product: OpenBLAS 0.3.21 would pack it as a full GEMM, which was 30 % of the MLP's step at batch 1.
 template <typename T>
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda,
           const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  // Where element i of op(a)'s only row / column, or of op(b)'s, lies.
+  const std::int64_t a_row_step = trans_a ? lda : 1;  // along op(a)'s row (k direction)
+  const std::int64_t a_col_step = trans_a ? 1 : lda;  // along op(a)'s column (m direction)
+  const std::int64_t b_col_step = trans_b ? 1 : ldb;  // along op(b)'s column (k direction)
+  const std::int64_t b_row_step = trans_b ? ldb : 1;  // along op(b)'s row (n direction)
+  // The output of a product with beta = 0 may hold anything (a recycled buffer, NaN included), and
+  // not every OpenBLAS scales y by 0 without reading it in gemv: clear it here.
+  auto clear = [&](std::int64_t count, std::int64_t step) {
+    if (beta == T(0)) {
+      for (std::int64_t i = 0; i < count; ++i) c[i * step] = T(0);
+    }
+  };
+  if (m == 1) {  // c row = a row @ op(b): op(b)^T [n, k] times a vector
+    clear(n, 1);
+    gemv_call<T>(trans_b ? CblasNoTrans : CblasTrans, trans_b ? n : k, trans_b ? k : n, b, ldb, a, a_row_step, beta, c,
+                 1);
+    return;
+  }
+  if (n == 1) {  // c column = op(a) @ b column
+    clear(m, ldc);
+    gemv_call<T>(trans_a ? CblasTrans : CblasNoTrans, trans_a ? k : m, trans_a ? m : k, a, lda, b, b_col_step, beta, c,
+                 ldc);
+    return;
+  }
+  if (k == 1) {  // c = beta * c + (op(a)'s column) (op(b)'s row)
+    if (beta != T(1)) {
+      for (std::int64_t i = 0; i < m; ++i) {
+        T* row = c + i * ldc;
+        for (std::int64_t j = 0; j < n; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
+      }
+    }
+    ger_call<T>(m, n, a, a_col_step, b, b_row_step, c, ldc);
+    return;
+  }
   gemm_call<T>(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, a, lda, b, ldb, beta,
                c, ldc);
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "ops/op_check.h"
 
 using namespace descent;
@@ -245,31 +248,62 @@ TEST(LinalgForward, LinearMatchesMatmulPlusBias) {
 
 // linear runs dense operands on raw pointers and anything else through views and batched_gemm:
 // the same values laid out densely and as strided views must give the same output and gradients.
+// Sizes of 1 (one row, one input or one output feature) turn the dense path's products into
+// matrix-vector and outer products (GEMV, GER), with every transposition linear uses.
 TEST(LinalgForward, LinearDensePathMatchesStridedPath) {
   Generator g(12);
-  for (DType dtype : {kFloat32, kFloat64}) {
-    const Tensor x = randn({6, 4}, g, dtype), w = randn({3, 4}, g, dtype), b = randn({3}, g, dtype);
-    const Tensor gy = randn({6, 3}, g, dtype);
-    // Strided copies: the transpose of a transposed contiguous copy holds the same values.
-    const Tensor xs = x.t().contiguous().t(), ws = w.t().contiguous().t();
-    ASSERT_FALSE(xs.is_contiguous());
-    ASSERT_FALSE(ws.is_contiguous());
-    auto run = [&](const Tensor& x_in, const Tensor& w_in) {
-      Tensor xl = x_in.detach(), wl = w_in.detach(), bl = b.detach();
-      xl.requires_grad_();
-      wl.requires_grad_();
-      bl.requires_grad_();
-      const Tensor y = linear(xl, wl, bl);
-      y.backward(gy);
-      return std::vector<std::vector<double>>{y.to_vector<double>(), xl.grad().to_vector<double>(),
-                                              wl.grad().to_vector<double>(), bl.grad().to_vector<double>()};
-    };
-    const auto dense = run(x, w);
-    const auto strided = run(xs, ws);
-    const double tol = dtype == kFloat32 ? 1e-5 : 1e-12;
-    for (std::size_t t = 0; t < dense.size(); ++t) {
-      ASSERT_EQ(dense[t].size(), strided[t].size());
-      for (std::size_t i = 0; i < dense[t].size(); ++i) EXPECT_NEAR(dense[t][i], strided[t][i], tol) << t << " " << i;
+  struct Sizes {
+    std::int64_t rows, in, out;
+  };
+  for (const Sizes sz : {Sizes{6, 4, 3}, Sizes{1, 4, 3}, Sizes{6, 4, 1}, Sizes{6, 1, 3}, Sizes{1, 1, 1}, Sizes{1, 4, 1},
+                         Sizes{1, 1, 3}, Sizes{6, 1, 1}}) {
+    for (DType dtype : {kFloat32, kFloat64}) {
+      SCOPED_TRACE(::testing::Message() << sz.rows << "x" << sz.in << " -> " << sz.out << " " << dtype_name(dtype));
+      const Tensor x = randn({sz.rows, sz.in}, g, dtype), w = randn({sz.out, sz.in}, g, dtype),
+                   b = randn({sz.out}, g, dtype);
+      const Tensor gy = randn({sz.rows, sz.out}, g, dtype);
+      // Strided copies: the transpose of a transposed contiguous copy holds the same values.
+      const Tensor xs = x.t().contiguous().t(), ws = w.t().contiguous().t();
+      if (sz.rows > 1 && sz.in > 1) ASSERT_FALSE(xs.is_contiguous());
+      if (sz.out > 1 && sz.in > 1) ASSERT_FALSE(ws.is_contiguous());
+      auto run = [&](const Tensor& x_in, const Tensor& w_in) {
+        Tensor xl = x_in.detach(), wl = w_in.detach(), bl = b.detach();
+        xl.requires_grad_();
+        wl.requires_grad_();
+        bl.requires_grad_();
+        const Tensor y = linear(xl, wl, bl);
+        y.backward(gy);
+        return std::vector<std::vector<double>>{y.to_vector<double>(), xl.grad().to_vector<double>(),
+                                                wl.grad().to_vector<double>(), bl.grad().to_vector<double>()};
+      };
+      const auto dense = run(x, w);
+      const auto strided = run(xs, ws);
+      const double tol = dtype == kFloat32 ? 1e-5 : 1e-12;
+      for (std::size_t t = 0; t < dense.size(); ++t) {
+        ASSERT_EQ(dense[t].size(), strided[t].size());
+        for (std::size_t i = 0; i < dense[t].size(); ++i) EXPECT_NEAR(dense[t][i], strided[t][i], tol) << t << " " << i;
+      }
+    }
+  }
+}
+
+// Outputs come from recycled buffers: a one-row product (GEMV, beta = 0) must not read what the
+// buffer held before, NaN included.
+TEST(LinalgForward, LinearOneRowIgnoresWhatRecycledBuffersHeld) {
+  const std::int64_t in = 20000, out = 4;  // gradients of 80 KB and 320 KB: cached sizes
+  Generator g(13);
+  for (int round = 0; round < 2; ++round) {
+    {  // fill buffers of the sizes the products below will get, then free them
+      Tensor nan_x = full({1, in}, std::nan(""));
+      Tensor nan_w = full({out, in}, std::nan(""));
+    }
+    Tensor x = randn({1, in}, g), w = randn({out, in}, g);
+    x.requires_grad_();
+    w.requires_grad_();
+    sum(linear(x, w)).backward();
+    for (const Tensor& t : {x.grad(), w.grad()}) {
+      const auto v = t.to_vector<double>();
+      EXPECT_TRUE(std::all_of(v.begin(), v.end(), [](double e) { return std::isfinite(e); }));
     }
   }
 }
