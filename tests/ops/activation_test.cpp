@@ -47,6 +47,23 @@ TEST(ActivationForward, ReluAtZeroAndNan) {
   EXPECT_EQ(leaky_relu(x.detach(), 0.1).to_vector<double>(), (std::vector<double>{-0.1, 0.0, 2.0}));
 }
 
+// At a NaN input PyTorch 1.13 passes relu's gradient through (threshold_backward: 0 only where the
+// output is <= 0) and scales leaky_relu's by the slope (leaky_relu_backward: g only where x > 0).
+TEST(ActivationGrad, ReluAndLeakyReluAtNanFollowPyTorch) {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    Tensor x = tensor({std::nan(""), -1.0, 2.0, 0.0}, {4}, dtype);
+    x.requires_grad_();
+    sum(relu(x)).backward();
+    EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{1, 0, 1, 0}));
+    x.set_grad(Tensor());
+    sum(leaky_relu(x, 0.5)).backward();
+    EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0.5, 0.5, 1, 0.5}));
+    x.set_grad(Tensor());
+    sum(leaky_relu(x, 0.0)).backward();
+    EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0, 0, 1, 0}));
+  }
+}
+
 TEST(ActivationGrad, Prelu) {
   // prelu(x, w) with both x and w checked; w has 1 element or one per channel (dim 1 of x).
   const OpFn fn = [](const Inputs& in) { return prelu(in[0], in[1]); };

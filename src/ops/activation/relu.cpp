@@ -10,13 +10,14 @@ namespace {
 struct LeakyReluBackward final : Node {
   LeakyReluBackward(std::string_view name, double slope) : Node(name), slope(slope) {}
   double slope;
+  bool relu = false;  // relu's rule (PyTorch's threshold_backward) rather than leaky_relu's
   Tensor y;  // saved output: y > 0 exactly where x > 0 (for slope >= 0)
   // dy/dx = 1 for x > 0, slope otherwise (0 at x = 0 for relu, as PyTorch)
   // Both sides are computed and then selected, with no branch: the loops vectorize (a branch on the
   // sign of each element, half of them mispredicted, was 12 % of the MLP's step at batch 1024).
   std::vector<Tensor> apply(const Tensor& gy) override {
-    if (slope == 0) {  // relu: exactly 0 where y <= 0, even for a non-finite gradient (as PyTorch)
-      return {kernels::map_binary(gy, y, name(), [](auto g, auto v) { return v > decltype(v)(0) ? g : decltype(v)(0); })};
+    if (relu) {  // as PyTorch: exactly 0 where y <= 0 (even for a non-finite gradient), g elsewhere, NaN included
+      return {kernels::map_binary(gy, y, name(), [](auto g, auto v) { return v <= decltype(v)(0) ? decltype(v)(0) : g; })};
     }
     return {kernels::map_binary(gy, y, name(), [s = slope](auto g, auto v) {
       using T = decltype(v);
@@ -48,6 +49,7 @@ Tensor relu(const Tensor& x) {
     return (v > T(0) || v != v) ? v : T(0);  // NaN passes through, as in PyTorch
   });
   if (auto node = make_node<LeakyReluBackward>({&x}, "relu", 0.0)) {
+    node->relu = true;
     node->y = y.detach();
     set_history(y, std::move(node));
   }
