@@ -137,33 +137,25 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
   const std::int64_t a_col_step = trans_a ? 1 : lda;  // along op(a)'s column (m direction)
   const std::int64_t b_col_step = trans_b ? 1 : ldb;  // along op(b)'s column (k direction)
   const std::int64_t b_row_step = trans_b ? ldb : 1;  // along op(b)'s row (n direction)
-  // The output of a product with beta = 0 may hold anything (a recycled buffer, NaN included), and
-  // not every OpenBLAS scales y by 0 without reading it in gemv: clear it here.
-  auto clear = [&](std::int64_t count, std::int64_t step) {
-    if (beta == T(0)) {
-      for (std::int64_t i = 0; i < count; ++i) c[i * step] = T(0);
-    }
-  };
-  if (m == 1) {  // c row = a row @ op(b): op(b)^T [n, k] times a vector
-    clear(n, 1);
-    gemv_call<T>(trans_b ? CblasNoTrans : CblasTrans, trans_b ? n : k, trans_b ? k : n, b, ldb, a, a_row_step, beta, c,
-                 1);
-    return;
-  }
-  if (n == 1) {  // c column = op(a) @ b column
-    clear(m, ldc);
-    gemv_call<T>(trans_a ? CblasTrans : CblasNoTrans, trans_a ? k : m, trans_a ? m : k, a, lda, b, b_col_step, beta, c,
-                 ldc);
-    return;
-  }
-  if (k == 1) {  // c = beta * c + (op(a)'s column) (op(b)'s row)
+  if (m == 1 || n == 1 || k == 1) {
+    // c = beta * c first, then the BLAS adds the product. With beta = 0, zeros are written, not
+    // multiplied in: the output may be a recycled buffer holding NaN, and not every OpenBLAS's gemv
+    // ignores y then.
     if (beta != T(1)) {
       for (std::int64_t i = 0; i < m; ++i) {
         T* row = c + i * ldc;
         for (std::int64_t j = 0; j < n; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
       }
     }
-    ger_call<T>(m, n, a, a_col_step, b, b_row_step, c, ldc);
+    if (m == 1) {  // c row += a row @ op(b): op(b)^T [n, k] times a vector
+      gemv_call<T>(trans_b ? CblasNoTrans : CblasTrans, trans_b ? n : k, trans_b ? k : n, b, ldb, a, a_row_step, T(1),
+                   c, 1);
+    } else if (n == 1) {  // c column += op(a) @ b column
+      gemv_call<T>(trans_a ? CblasTrans : CblasNoTrans, trans_a ? k : m, trans_a ? m : k, a, lda, b, b_col_step, T(1),
+                   c, ldc);
+    } else {  // c += (op(a)'s column) (op(b)'s row)
+      ger_call<T>(m, n, a, a_col_step, b, b_row_step, c, ldc);
+    }
     return;
   }
   gemm_call<T>(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, a, lda, b, ldb, beta,
