@@ -4,12 +4,6 @@
 
 namespace descent {
 
-std::int64_t numel(const Shape& shape) {
-  std::int64_t n = 1;
-  for (std::int64_t s : shape) n *= s;
-  return n;
-}
-
 std::string to_string(const Shape& shape) { return fmt::format("{}", shape); }
 
 Strides contiguous_strides(const Shape& shape) {

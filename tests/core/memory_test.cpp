@@ -79,6 +79,25 @@ TEST_F(Memory, SmallBuffersAreCountedButNotCached) {
   EXPECT_EQ(s.cache_misses, 0);
 }
 
+// Up to 64 bytes a tensor's data live inside its Storage: aligned as any buffer, separate per
+// tensor, not an allocation; one byte more and it is one.
+TEST_F(Memory, TinyBuffersLiveInsideTheirStorage) {
+  for (std::int64_t n = 0; n <= 20; ++n) {
+    const std::int64_t before = memory_stats().allocations;
+    Tensor a = full({n}, 1.0);
+    Tensor b = full({n}, 2.0);
+    EXPECT_EQ(memory_stats().allocations - before, 4 * n > 64 ? 2 : 0) << n << " floats";
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data_ptr<float>()) % 64, 0u) << n;
+    EXPECT_EQ(a.impl()->storage->nbytes(), static_cast<std::size_t>(4 * n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(a.data_ptr<float>()[i], 1.0f);
+      EXPECT_EQ(b.data_ptr<float>()[i], 2.0f);
+    }
+    Tensor view = a.reshape({1, n});  // a view shares the inline buffer
+    EXPECT_EQ(view.data_ptr<float>(), a.data_ptr<float>());
+  }
+}
+
 TEST_F(Memory, TheLimitEvictsTheLargestBuffersFirst) {
   set_memory_cache_limit(3u << 20);  // 3 MiB
   {

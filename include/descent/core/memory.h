@@ -16,7 +16,8 @@ struct MemoryStats {
   std::size_t in_use_bytes = 0;       // tensor buffers alive now (size classes, large buffers only)
   std::size_t peak_in_use_bytes = 0;  // the most in_use_bytes has been since the last reset
   std::size_t cached_bytes = 0;       // freed large buffers kept for reuse
-  std::int64_t allocations = 0;       // every buffer requested, small ones included
+  std::int64_t allocations = 0;       // every buffer requested, small ones included (not the data of
+                                      // tensors of <= 64 bytes, held inside their Storage)
   std::int64_t cache_hits = 0;        // large requests served from the cache
   std::int64_t cache_misses = 0;      // large requests that went to the system
 };

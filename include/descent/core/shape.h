@@ -1,18 +1,24 @@
 #pragma once
-// Shapes and strides are plain vectors of int64, as in PyTorch (sizes and strides in elements).
+// Shapes and strides are vectors of int64, as in PyTorch (sizes and strides in elements), held
+// inline up to six dimensions (descent/core/dim_vector.h).
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "descent/core/dim_vector.h"
 
 namespace descent {
 
-using Shape = std::vector<std::int64_t>;
-using Strides = std::vector<std::int64_t>;
+using Shape = DimVector;
+using Strides = DimVector;
 
 /// Number of elements of a shape; 1 for the scalar shape [].
-std::int64_t numel(const Shape& shape);
+inline std::int64_t numel(const Shape& shape) {
+  std::int64_t n = 1;
+  for (std::int64_t s : shape) n *= s;
+  return n;
+}
 
 /// "[2, 3]"; "[]" for a scalar.
 std::string to_string(const Shape& shape);
