@@ -13,22 +13,13 @@
 
 namespace descent {
 
-const TensorImpl& Tensor::checked_impl() const {
-  if (!impl_) throw Error("operation on an undefined tensor (default-constructed Tensor)");
-  return *impl_;
-}
+void Tensor::throw_undefined() { throw Error("operation on an undefined tensor (default-constructed Tensor)"); }
 
-const Shape& Tensor::shape() const { return checked_impl().shape; }
 std::int64_t Tensor::size(std::int64_t d) const {
   // normalize_dim lets a scalar take dim 0 / -1 (for reductions), but a scalar has no size to read.
   DESCENT_CHECK_INDEX(dim() > 0, "size: dimension {} specified, but a 0-dimensional tensor has no dimensions", d);
   return shape()[normalize_dim(d, dim(), "size")];
 }
-const Strides& Tensor::strides() const { return checked_impl().strides; }
-std::int64_t Tensor::offset() const { return checked_impl().offset; }
-std::int64_t Tensor::dim() const { return static_cast<std::int64_t>(shape().size()); }
-std::int64_t Tensor::numel() const { return descent::numel(shape()); }
-DType Tensor::dtype() const { return checked_impl().dtype; }
 
 bool Tensor::is_contiguous() const {
   const TensorImpl& t = checked_impl();
