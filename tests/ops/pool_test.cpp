@@ -231,6 +231,65 @@ TEST(PoolForward, MaxPool2dTiesNanInfinity) {
   }
 }
 
+// The CNN's pooling (2x2 windows, stride 2) against a plain window-at-a-time loop with PyTorch's rule
+// (the first maximum wins ties, a NaN wins, the last NaN's index is kept), on values with many ties,
+// NaNs and infinities, even and odd sizes, float32 and float64, with and without indices.
+TEST(PoolForward, MaxPool2x2MatchesAPlainLoop) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (DType dtype : {kFloat32, kFloat64}) {
+    for (auto [h, w] : {std::pair<std::int64_t, std::int64_t>{6, 8}, {7, 9}, {2, 2}, {5, 2}, {3, 33}}) {
+      const std::int64_t planes = 6;
+      std::vector<double> v(static_cast<std::size_t>(planes * h * w));
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::size_t r = (i * 2654435761u) % 97;  // scrambled, few distinct values: ties
+        v[i] = r < 4 ? nan : r < 8 ? -inf : r < 10 ? inf : static_cast<double>(r % 5);
+      }
+      const Tensor x = tensor(v, {2, 3, h, w}, dtype);
+      for (bool ceil_mode : {false, true}) {
+        const MaxPool2dParams params{.kernel_size = 2, .ceil_mode = ceil_mode};
+        const std::int64_t oh = h / 2, ow = w / 2;
+        if (ceil_mode && (h % 2 == 1 || w % 2 == 1)) continue;  // partial windows: other tests
+        std::vector<double> want(static_cast<std::size_t>(planes * oh * ow));
+        std::vector<std::int64_t> want_idx(want.size());
+        for (std::int64_t p = 0; p < planes; ++p) {
+          for (std::int64_t i = 0; i < oh; ++i) {
+            for (std::int64_t j = 0; j < ow; ++j) {
+              double best = -inf;
+              std::int64_t at = 2 * i * w + 2 * j;
+              for (std::int64_t a = 0; a < 2; ++a) {
+                for (std::int64_t b = 0; b < 2; ++b) {
+                  const std::int64_t k = (2 * i + a) * w + 2 * j + b;
+                  const double e = v[static_cast<std::size_t>(p * h * w + k)];
+                  if (e > best || std::isnan(e)) {
+                    best = e;
+                    at = k;
+                  }
+                }
+              }
+              want[static_cast<std::size_t>((p * oh + i) * ow + j)] = best;
+              want_idx[static_cast<std::size_t>((p * oh + i) * ow + j)] = at;
+            }
+          }
+        }
+        auto [y, idx] = max_pool2d_with_indices(x, params);
+        const Tensor y_no_indices = max_pool2d(x, params);  // no grad: the loop without indices
+        ASSERT_EQ(y.shape(), (Shape{2, 3, oh, ow}));
+        const std::vector<double> got = y.to_vector<double>(), got2 = y_no_indices.to_vector<double>();
+        EXPECT_EQ(idx.to_vector<std::int64_t>(), want_idx) << h << "x" << w << " " << dtype_name(dtype);
+        for (std::size_t k = 0; k < want.size(); ++k) {
+          if (std::isnan(want[k])) {
+            EXPECT_TRUE(std::isnan(got[k]) && std::isnan(got2[k])) << k;
+          } else {
+            EXPECT_EQ(got[k], want[k]) << k;
+            EXPECT_EQ(got2[k], want[k]) << k;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(PoolForward, MaxPool2dBackwardAccumulates) {
   // Overlapping windows: an element that is the maximum of several windows gets each one's gradient.
   const Tensor gx = grad_of_sum(arange_image(7, 5), [](const Tensor& x) {
