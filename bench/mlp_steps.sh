@@ -44,6 +44,9 @@
 #                   quick checks
 #   DATA_DIR        default /usr/share/datasets/fashion-mnist
 #   BUILD_DIR (default build-bench), JOBS (default 2), PYTHON (default /usr/bin/python3)
+#   OPENBLAS_CORETYPE  passed to both programs as it is (the script prints the kernels OpenBLAS picks);
+#                   this machine sets Haswell; `env -u OPENBLAS_CORETYPE bench/mlp_steps.sh` lets
+#                   OpenBLAS choose for the CPU (Cooperlake, AVX-512, here). docs/benchmarks.md has both.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,7 +77,9 @@ torch_blas=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
 echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC'); torch $("$python" -c 'import torch; print(torch.__version__)'); REPS=$reps FLUSH_DENORMAL=$flush_denormal MAX_STEPS=$max_steps"
-echo "== OpenBLAS for both: $blas_dir"
+echo "== OpenBLAS for both: $blas_dir; its kernels: $("$python" -c 'import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1]); lib.openblas_get_corename.restype = ctypes.c_char_p
+print(lib.openblas_get_corename().decode())' "$blas_dir/libopenblas.so.0" 2>/dev/null || echo unknown)"
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
