@@ -103,6 +103,17 @@ TEST(DimVector, InsertsEraseAndResizesAsStdVector) {
   }
 }
 
+TEST(DimVector, InsertsARangeOfItself) {
+  for (std::size_t n : {3u, 5u}) {  // the copy crosses into the heap, moving the entries read
+    DimVector v = iota(n);
+    std::vector<std::int64_t> expected = iota_vec(n);
+    v.insert(v.begin() + 1, v.begin(), v.end());
+    const std::vector<std::int64_t> copy = expected;
+    expected.insert(expected.begin() + 1, copy.begin(), copy.end());
+    EXPECT_EQ(v.vec(), expected);
+  }
+}
+
 TEST(DimVector, ComparesAndIteratesAsStdVector) {
   const DimVector a{2, 3}, b{2, 4}, c{2, 3, 1};
   EXPECT_EQ(a, (DimVector{2, 3}));

@@ -128,9 +128,9 @@ class DimVector {
   }
   template <std::forward_iterator It>
   iterator insert(const_iterator pos, It first, It last) {
-    const size_type n = static_cast<size_type>(std::distance(first, last));
-    const size_type at = open_gap(pos, n);
-    std::copy(first, last, data_ + at);
+    const DimVector values(first, last);  // the range may lie in this vector, which may move
+    const size_type at = open_gap(pos, values.size());
+    std::copy(values.begin(), values.end(), data_ + at);
     return data_ + at;
   }
   iterator insert(const_iterator pos, std::initializer_list<value_type> values) {
