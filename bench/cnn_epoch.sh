@@ -30,47 +30,20 @@
 #   BUILD_DIR (default build-bench), JOBS (default 2), PYTHON (default /usr/bin/python3)
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${BUILD_DIR:-build-bench}"
-case "$build" in /*) ;; *) build="$root/$build" ;; esac
-jobs="${JOBS:-2}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 reps="${REPS:-1}"
-malloc_modes="${MALLOC:-both}"
-[ "$malloc_modes" = both ] && malloc_modes="default tuned"
 trial_steps="${TRIAL_STEPS:-100}"
 max_steps="${MAX_STEPS:-0}"
 data="${DATA_DIR:-/usr/share/datasets/fashion-mnist}"
-python="${PYTHON:-/usr/bin/python3}"
 threads_list=("$@")
 [ ${#threads_list[@]} -eq 0 ] && threads_list=(1 2)
-tuned_env="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_BENCHMARKS=ON \
-  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target descent_bench_cnn_epoch
-"$python" -c 'import torch' 2>/dev/null || { echo "error: $python has no torch (apt-get install python3-torch)" >&2; exit 1; }
-# PyTorch runs on the same OpenBLAS build as descent (see bench/mlp_steps.sh).
-blas_dir="$(dirname "$(ldd "$build/bench/descent_bench_cnn_epoch" | awk '/libopenblas\.so/ {print $3; exit}')")"
-torch_blas=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
-
-echo
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
-echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC'); torch $("$python" -c 'import torch; print(torch.__version__)')"
-echo "== OpenBLAS for both: $blas_dir"
+build_benchmark descent_bench_cnn_epoch
+same_blas_for_torch "$build/bench/descent_bench_cnn_epoch"
+print_header
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
-
-# run_env MALLOC_MODE T command...: the command with the thread and malloc environment.
-run_env() {
-  local mode="$1" t="$2"
-  shift 2
-  if [ "$mode" = tuned ]; then
-    GLIBC_TUNABLES="$tuned_env" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$@"
-  else
-    OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$@"
-  fi
-}
 
 for mode in $malloc_modes; do
   for t in "${threads_list[@]}"; do

@@ -49,51 +49,22 @@
 #                   OpenBLAS choose for the CPU (Cooperlake, AVX-512, here). docs/benchmarks.md has both.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${BUILD_DIR:-build-bench}"
-case "$build" in /*) ;; *) build="$root/$build" ;; esac
-jobs="${JOBS:-2}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 reps="${REPS:-5}"
-malloc_modes="${MALLOC:-both}"
-[ "$malloc_modes" = both ] && malloc_modes="default tuned"
 flush_denormal="${FLUSH_DENORMAL:-1}"
 max_steps="${MAX_STEPS:-0}"
 data="${DATA_DIR:-/usr/share/datasets/fashion-mnist}"
-python="${PYTHON:-/usr/bin/python3}"
 threads_list=("$@")
 [ ${#threads_list[@]} -eq 0 ] && threads_list=(1 2)
-tuned_env="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
 epoch_batches=(64 256)
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_BENCHMARKS=ON \
-  -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target descent_bench_mlp
-"$python" -c 'import torch' 2>/dev/null || { echo "error: $python has no torch (apt-get install python3-torch)" >&2; exit 1; }
-# PyTorch runs on the same OpenBLAS build as descent (the OpenMP one when descent links it): its
-# libblas.so.3 and libopenblas.so.0 are then found first in that build's folder.
-blas_dir="$(dirname "$(ldd "$build/bench/descent_bench_mlp" | awk '/libopenblas\.so/ {print $3; exit}')")"
-torch_blas=(env LD_LIBRARY_PATH="$blas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
-
-echo
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}"
-echo "== date: $(date -u '+%Y-%m-%d %H:%M UTC'); torch $("$python" -c 'import torch; print(torch.__version__)'); REPS=$reps FLUSH_DENORMAL=$flush_denormal MAX_STEPS=$max_steps"
-echo "== OpenBLAS for both: $blas_dir; its kernels: $("$python" -c 'import ctypes, sys
-lib = ctypes.CDLL(sys.argv[1]); lib.openblas_get_corename.restype = ctypes.c_char_p
-print(lib.openblas_get_corename().decode())' "$blas_dir/libopenblas.so.0" 2>/dev/null || echo unknown)"
+build_benchmark descent_bench_mlp
+same_blas_for_torch "$build/bench/descent_bench_mlp"
+print_header "REPS=$reps FLUSH_DENORMAL=$flush_denormal MAX_STEPS=$max_steps"
+run_env_extra=(FLUSH_DENORMAL="$flush_denormal")
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
-
-# run_env MALLOC_MODE T command...: the command with the thread, malloc and denormal environment.
-run_env() {
-  local mode="$1" t="$2"
-  shift 2
-  if [ "$mode" = tuned ]; then
-    GLIBC_TUNABLES="$tuned_env" FLUSH_DENORMAL="$flush_denormal" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$@"
-  else
-    FLUSH_DENORMAL="$flush_denormal" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" "$@"
-  fi
-}
 
 # measure MALLOC_MODE T FRAMEWORK command...: runs it, prints its output, keeps its RESULT lines.
 measure() {
