@@ -290,6 +290,49 @@ TEST(PoolForward, MaxPool2x2MatchesAPlainLoop) {
   }
 }
 
+// The backward finds each window's maximum again from the saved input and output; it must send the
+// gradient exactly where max_pool2d_with_indices says the maximum came from: over ties, NaNs (the
+// last one), infinities, windows of -inf and windows with no real element, for the 2x2 fast path
+// (even and odd sizes) and the general one (overlap, padding, dilation, ceil_mode), both dtypes.
+TEST(PoolBackward, GradientGoesWhereTheIndicesPoint) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<MaxPool2dParams> cases = {
+      {.kernel_size = 2},
+      {.kernel_size = 2, .ceil_mode = true},
+      {.kernel_size = 3, .stride = 2, .padding = 1},
+      {.kernel_size = 3, .stride = 1, .padding = 1},
+      {.kernel_size = {2, 3}, .stride = Size2d{1, 2}, .padding = {1, 0}, .dilation = {2, 1}, .ceil_mode = true},
+      {.kernel_size = 2, .stride = 1, .padding = 1, .dilation = {3, 1}},  // windows with no real element
+  };
+  for (DType dtype : {kFloat32, kFloat64}) {
+    for (auto [h, w] : {std::pair<std::int64_t, std::int64_t>{6, 8}, {7, 9}, {2, 2}, {5, 3}}) {
+      for (const MaxPool2dParams& params : cases) {
+        std::vector<double> v(static_cast<std::size_t>(6 * h * w));
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          const std::size_t r = (i * 2654435761u) % 97;  // scrambled, few distinct values: ties
+          v[i] = r < 4 ? nan : r < 8 ? -inf : r < 10 ? inf : r < 12 ? -0.0 : static_cast<double>(r % 5);
+        }
+        const Tensor x = tensor(v, {2, 3, h, w}, dtype).requires_grad_();
+        const Tensor y = max_pool2d(x, params);
+        auto [y_again, idx] = max_pool2d_with_indices(x.detach(), params);
+        // Small integers as the output's gradient: every sum is exact in either order.
+        std::vector<double> g(static_cast<std::size_t>(y.numel()));
+        for (std::size_t o = 0; o < g.size(); ++o) g[o] = static_cast<double>(o % 7) - 3.0;
+        sum(mul(y, tensor(g, y.shape(), dtype))).backward();
+        const std::int64_t out_plane = y.shape()[2] * y.shape()[3];
+        const std::vector<std::int64_t> at = idx.to_vector<std::int64_t>();
+        std::vector<double> want(v.size(), 0.0);
+        for (std::size_t o = 0; o < at.size(); ++o) {
+          if (at[o] >= 0) want[static_cast<std::size_t>(static_cast<std::int64_t>(o) / out_plane * h * w + at[o])] += g[o];
+        }
+        EXPECT_EQ(x.grad().to_vector<double>(), want)
+            << h << "x" << w << " kernel " << to_string(params.kernel_size) << " " << dtype_name(dtype);
+      }
+    }
+  }
+}
+
 TEST(PoolForward, MaxPool2dBackwardAccumulates) {
   // Overlapping windows: an element that is the maximum of several windows gets each one's gradient.
   const Tensor gx = grad_of_sum(arange_image(7, 5), [](const Tensor& x) {
