@@ -15,7 +15,7 @@ namespace descent {
 
 namespace {
 
-constexpr std::size_t kAlignment = 64;               // a cache line, and the widest SIMD register
+using memory::kAlignment;
 constexpr std::size_t kLargeMin = std::size_t{64} << 10;  // below: malloc's own bins serve well
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 

@@ -7,9 +7,8 @@
 namespace descent {
 
 namespace {
-constexpr std::uintptr_t kAlignment = 64;
-
 void* aligned_inline(std::byte* buffer) {
+  constexpr std::uintptr_t kAlignment = memory::kAlignment;
   const auto first = reinterpret_cast<std::uintptr_t>(buffer);
   return buffer + ((kAlignment - first % kAlignment) % kAlignment);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -126,6 +127,21 @@ TEST(DimVector, ComparesAndIteratesAsStdVector) {
   EXPECT_EQ(c.back(), 1);
   EXPECT_EQ(c.at(2), 1);
   EXPECT_THROW((void)c.at(3), std::out_of_range);
+}
+
+// Sizes are 32-bit: asking for more entries throws before anything is allocated, where a silent
+// truncation would have corrupted the vector.
+TEST(DimVector, MoreEntriesThanItsSizesHoldThrow) {
+  DimVector v{1, 2, 3};
+  const std::size_t too_many = std::size_t{1} << 32;
+  EXPECT_EQ(v.max_size(), too_many - 1);
+  EXPECT_THROW(v.reserve(too_many), std::length_error);
+  EXPECT_THROW(v.resize(too_many), std::length_error);
+  EXPECT_THROW(v.insert(v.begin(), too_many - 2, std::int64_t{7}), std::length_error);
+  EXPECT_EQ(v, (DimVector{1, 2, 3}));  // unchanged
+  const DimVector empty{};
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(empty.capacity(), DimVector::kInlineCapacity);
 }
 
 }  // namespace

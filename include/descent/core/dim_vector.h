@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -33,7 +34,8 @@ class DimVector {
   /// Entries held without a heap allocation (6-D covers every layer descent has).
   static constexpr size_type kInlineCapacity = 6;
 
-  DimVector() noexcept = default;
+  // User-provided, not defaulted: `Shape{}` would otherwise zero the unused inline entries.
+  DimVector() noexcept {}  // NOLINT(modernize-use-equals-default)
   explicit DimVector(size_type n, value_type value = 0) { assign(n, value); }
   DimVector(std::initializer_list<value_type> values) { assign(values.begin(), values.end()); }
   template <std::input_iterator It>
@@ -67,6 +69,7 @@ class DimVector {
   size_type size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
   size_type capacity() const noexcept { return capacity_; }
+  size_type max_size() const noexcept { return kMaxSize; }
   value_type* data() noexcept { return data_; }
   const value_type* data() const noexcept { return data_; }
 
@@ -163,8 +166,10 @@ class DimVector {
     return i;
   }
   // Moves the heap (or a larger heap) and keeps the entries.
+  // Sizes are kept in 32 bits: more entries throw, as std::vector past its max_size().
   void grow(size_type min_capacity) {
-    const size_type capacity = std::max<size_type>(min_capacity, 2 * static_cast<size_type>(capacity_));
+    if (min_capacity > kMaxSize) throw std::length_error("DimVector: more than 2^32 - 1 entries");
+    const size_type capacity = std::clamp<size_type>(2 * static_cast<size_type>(capacity_), min_capacity, kMaxSize);
     auto* bigger = new value_type[capacity];
     std::copy(data_, data_ + size_, bigger);
     if (data_ != inline_) delete[] data_;
@@ -198,6 +203,8 @@ class DimVector {
     size_ = other.size_;
     other.size_ = 0;
   }
+
+  static constexpr size_type kMaxSize = std::numeric_limits<std::uint32_t>::max();
 
   value_type* data_ = inline_;
   std::uint32_t size_ = 0;

@@ -37,6 +37,9 @@ void set_memory_cache_limit(std::size_t bytes);
 std::size_t memory_cache_limit();
 
 namespace memory {
+/// Where every tensor buffer starts: a multiple of this many bytes (a cache line, and the widest
+/// SIMD register). Storage's inline buffers keep it too.
+inline constexpr std::size_t kAlignment = 64;
 /// A 64-byte aligned buffer of at least nbytes bytes, uninitialized (Storage's allocation).
 /// Throws std::bad_alloc when the system has no memory.
 void* allocate(std::size_t nbytes);

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include "descent/core/memory.h"
+
 namespace descent {
 
 class Storage {
@@ -26,10 +28,12 @@ class Storage {
  private:
   void* data_ = nullptr;
   std::size_t nbytes_ = 0;
-  // The inline buffer has 48 spare bytes, so that a 64-byte aligned start fits in it although the
-  // Storage itself is only 16-byte aligned (an over-aligned type would need aligned new, whose
-  // blocks glibc reuses badly).
-  alignas(16) std::byte inline_[kInlineBytes + 48];
+  // The inline buffer is only 16-byte aligned, as the Storage itself (an over-aligned type would
+  // need aligned new, whose blocks glibc reuses badly), so it has 48 spare bytes: a
+  // memory::kAlignment start then always fits in it.
+  static constexpr std::size_t kInlineAlignment = 16;
+  static_assert(memory::kAlignment % kInlineAlignment == 0);
+  alignas(kInlineAlignment) std::byte inline_[kInlineBytes + memory::kAlignment - kInlineAlignment];
 };
 
 }  // namespace descent
