@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <utility>
@@ -138,6 +139,8 @@ TEST(DimVector, MoreEntriesThanItsSizesHoldThrow) {
   EXPECT_THROW(v.reserve(too_many), std::length_error);
   EXPECT_THROW(v.resize(too_many), std::length_error);
   EXPECT_THROW(v.insert(v.begin(), too_many - 2, std::int64_t{7}), std::length_error);
+  // A count whose sum with the size wraps around size_t must throw too, not reserve a little.
+  EXPECT_THROW(v.insert(v.begin(), std::numeric_limits<std::size_t>::max() - 1, std::int64_t{7}), std::length_error);
   EXPECT_EQ(v, (DimVector{1, 2, 3}));  // unchanged
   const DimVector empty{};
   EXPECT_TRUE(empty.empty());

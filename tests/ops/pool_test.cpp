@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "ops/op_check.h"
@@ -45,6 +47,25 @@ OpFn adaptive_fn(Size2d size) {
 std::vector<std::vector<Arg>> pool_shapes() {
   return {{C(2, 3, 6, 6)},  {C(3, 7, 5)},      {C(1, 1, 7, 5)},  {Tr(2, 2, 5, 7)},
           {St(1, 2, 6, 5)}, {Pad(2, 1, 5, 6)}, {Rev(2, 2, 6, 7)}};
+}
+
+// Few distinct values in a scrambled order (a multiplicative hash, then a shift: neighbours are
+// unrelated), with NaNs of both signs, infinities and -0.0, so that 2x2 windows hold ties, several
+// NaNs, NaNs next to infinities and -0.0 next to +0.0.
+double tricky_value(std::size_t i) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  std::uint64_t h = (i + 1) * 0x9E3779B97F4A7C15ull;
+  h ^= h >> 31;
+  const std::uint64_t r = h % 97;
+  return r < 3 ? nan : r < 6 ? -nan : r < 10 ? -inf : r < 13 ? inf : r < 18 ? -0.0 : static_cast<double>(r % 5);
+}
+
+// Equal as IEEE values with the same sign bit: -0.0 and +0.0 differ, NaNs agree when their signs do.
+void expect_same_value(double got, double want, const std::string& where) {
+  EXPECT_EQ(std::isnan(got), std::isnan(want)) << where;
+  if (!std::isnan(want)) EXPECT_EQ(got, want) << where;
+  EXPECT_EQ(std::signbit(got), std::signbit(want)) << where;
 }
 
 Tensor arange_image(std::int64_t h, std::int64_t w) {
@@ -232,19 +253,16 @@ TEST(PoolForward, MaxPool2dTiesNanInfinity) {
 }
 
 // The CNN's pooling (2x2 windows, stride 2) against a plain window-at-a-time loop with PyTorch's rule
-// (the first maximum wins ties, a NaN wins, the last NaN's index is kept), on values with many ties,
-// NaNs and infinities, even and odd sizes, float32 and float64, with and without indices.
+// (the first maximum wins ties, a NaN wins, the last NaN is kept: its index, sign and payload), on
+// values with many ties, NaNs and infinities, even and odd sizes, float32 and float64, with indices
+// (the general loop) and without (the 2x2 kernel, or the general loop for ceil_mode's partial windows).
 TEST(PoolForward, MaxPool2x2MatchesAPlainLoop) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   for (DType dtype : {kFloat32, kFloat64}) {
     for (auto [h, w] : {std::pair<std::int64_t, std::int64_t>{6, 8}, {7, 9}, {2, 2}, {5, 2}, {3, 33}}) {
       const std::int64_t planes = 6;
       std::vector<double> v(static_cast<std::size_t>(planes * h * w));
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        const std::size_t r = (i * 2654435761u) % 97;  // scrambled, few distinct values: ties
-        v[i] = r < 4 ? nan : r < 8 ? -inf : r < 10 ? inf : static_cast<double>(r % 5);
-      }
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] = tricky_value(i);
       const Tensor x = tensor(v, {2, 3, h, w}, dtype);
       for (bool ceil_mode : {false, true}) {
         const MaxPool2dParams params{.kernel_size = 2, .ceil_mode = ceil_mode};
@@ -273,17 +291,14 @@ TEST(PoolForward, MaxPool2x2MatchesAPlainLoop) {
           }
         }
         auto [y, idx] = max_pool2d_with_indices(x, params);
-        const Tensor y_no_indices = max_pool2d(x, params);  // no grad: the loop without indices
+        const Tensor y_no_indices = max_pool2d(x, params);  // no grad, no indices
         ASSERT_EQ(y.shape(), (Shape{2, 3, oh, ow}));
         const std::vector<double> got = y.to_vector<double>(), got2 = y_no_indices.to_vector<double>();
         EXPECT_EQ(idx.to_vector<std::int64_t>(), want_idx) << h << "x" << w << " " << dtype_name(dtype);
         for (std::size_t k = 0; k < want.size(); ++k) {
-          if (std::isnan(want[k])) {
-            EXPECT_TRUE(std::isnan(got[k]) && std::isnan(got2[k])) << k;
-          } else {
-            EXPECT_EQ(got[k], want[k]) << k;
-            EXPECT_EQ(got2[k], want[k]) << k;
-          }
+          const std::string where = std::to_string(h) + "x" + std::to_string(w) + " element " + std::to_string(k);
+          expect_same_value(got[k], want[k], where + " with indices");
+          expect_same_value(got2[k], want[k], where + " without");
         }
       }
     }
@@ -295,8 +310,6 @@ TEST(PoolForward, MaxPool2x2MatchesAPlainLoop) {
 // last one), infinities, windows of -inf and windows with no real element, for the 2x2 fast path
 // (even and odd sizes) and the general one (overlap, padding, dilation, ceil_mode), both dtypes.
 TEST(PoolBackward, GradientGoesWhereTheIndicesPoint) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double inf = std::numeric_limits<double>::infinity();
   const std::vector<MaxPool2dParams> cases = {
       {.kernel_size = 2},
       {.kernel_size = 2, .ceil_mode = true},
@@ -309,13 +322,15 @@ TEST(PoolBackward, GradientGoesWhereTheIndicesPoint) {
     for (auto [h, w] : {std::pair<std::int64_t, std::int64_t>{6, 8}, {7, 9}, {2, 2}, {5, 3}}) {
       for (const MaxPool2dParams& params : cases) {
         std::vector<double> v(static_cast<std::size_t>(6 * h * w));
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          const std::size_t r = (i * 2654435761u) % 97;  // scrambled, few distinct values: ties
-          v[i] = r < 4 ? nan : r < 8 ? -inf : r < 10 ? inf : r < 12 ? -0.0 : static_cast<double>(r % 5);
-        }
+        for (std::size_t i = 0; i < v.size(); ++i) v[i] = tricky_value(i);
         const Tensor x = tensor(v, {2, 3, h, w}, dtype).requires_grad_();
         const Tensor y = max_pool2d(x, params);
         auto [y_again, idx] = max_pool2d_with_indices(x.detach(), params);
+        const std::vector<double> values = y.to_vector<double>(), values_again = y_again.to_vector<double>();
+        ASSERT_EQ(values.size(), values_again.size());
+        for (std::size_t o = 0; o < values.size(); ++o) {
+          expect_same_value(values[o], values_again[o], "output " + std::to_string(o));
+        }
         // Small integers as the output's gradient: every sum is exact in either order.
         std::vector<double> g(static_cast<std::size_t>(y.numel()));
         for (std::size_t o = 0; o < g.size(); ++o) g[o] = static_cast<double>(o % 7) - 3.0;
@@ -330,6 +345,15 @@ TEST(PoolBackward, GradientGoesWhereTheIndicesPoint) {
             << h << "x" << w << " kernel " << to_string(params.kernel_size) << " " << dtype_name(dtype);
       }
     }
+  }
+  // An output changed behind autograd's back to a NaN that no input of its window holds: its
+  // gradient goes nowhere (the 2x2 backward looks for the NaN among the taps and finds none).
+  for (DType dtype : {kFloat32, kFloat64}) {
+    const Tensor x = arange(0, 16, 1, dtype).reshape({1, 1, 4, 4}).requires_grad_();
+    const Tensor y = max_pool2d(x, {.kernel_size = 2});
+    y.set_flat(0, std::numeric_limits<double>::quiet_NaN());
+    sum(y).backward();
+    expect_values(x.grad(), {1, 1, 4, 4}, {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1});
   }
 }
 

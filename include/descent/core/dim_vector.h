@@ -103,7 +103,7 @@ class DimVector {
     size_ = static_cast<std::uint32_t>(n);
   }
   void push_back(value_type value) {
-    if (size_ == capacity_) grow(size_ + 1);
+    if (size_ == capacity_) reserve_more(1);
     data_[size_++] = value;
   }
   reference emplace_back(value_type value) {
@@ -165,10 +165,17 @@ class DimVector {
     if (i >= size_) throw std::out_of_range("DimVector::at: index out of range");
     return i;
   }
+  // Sizes are kept in 32 bits: more entries throw, as std::vector past its max_size(), before
+  // anything changes.
+  [[noreturn]] static void throw_too_long() { throw std::length_error("DimVector: more than 2^32 - 1 entries"); }
+  // Room for n entries after the current ones (size_ + n computed without wrapping around).
+  void reserve_more(size_type n) {
+    if (n > kMaxSize - size_) throw_too_long();
+    reserve(size_ + n);
+  }
   // Moves the heap (or a larger heap) and keeps the entries.
-  // Sizes are kept in 32 bits: more entries throw, as std::vector past its max_size().
   void grow(size_type min_capacity) {
-    if (min_capacity > kMaxSize) throw std::length_error("DimVector: more than 2^32 - 1 entries");
+    if (min_capacity > kMaxSize) throw_too_long();
     const size_type capacity = std::clamp<size_type>(2 * static_cast<size_type>(capacity_), min_capacity, kMaxSize);
     auto* bigger = new value_type[capacity];
     std::copy(data_, data_ + size_, bigger);
@@ -179,7 +186,7 @@ class DimVector {
   // Makes room for n entries before pos; returns pos's index.
   size_type open_gap(const_iterator pos, size_type n) {
     const auto at = static_cast<size_type>(pos - data_);
-    reserve(size_ + n);
+    reserve_more(n);
     std::copy_backward(data_ + at, data_ + size_, data_ + size_ + n);
     size_ += static_cast<std::uint32_t>(n);
     return at;

@@ -114,10 +114,19 @@ bool tiled_2x2(const MaxPool2dParams& params, const pool::Geometry& g) {
          2 * g.out_w <= g.width;
 }
 
-// The forward's values (no indices) for tiled 2x2 windows, a window at a time. `v <= b ? b : v`
-// takes v when it is larger or NaN, and `b != b ? b : t` keeps a NaN once found: each one select
-// on one comparison, so the loop vectorizes (the tap-by-tap loop above makes four passes over a
-// row of 14 or 7 outputs).
+// One tap of the forward's rule as selects: v replaces the best b when it is larger or NaN; a NaN
+// b stays unless v is NaN too (so the last NaN wins, with its sign and payload, as in PyTorch).
+// `v <= b ? b : v` is v when v > b, v is NaN or b is NaN; each select tests one comparison.
+template <typename T>
+T take_if_larger(T b, T v) {
+  const T t = v <= b ? b : v;
+  const T if_b_nan = v != v ? v : b;
+  return b != b ? if_b_nan : t;
+}
+
+// The forward's values (no indices) for tiled 2x2 windows, a window at a time, in selects only,
+// so the loop vectorizes (the tap-by-tap loop above makes four passes over a row of 14 or 7
+// outputs).
 template <typename T>
 void max_pool_forward_2x2(const T* x, T* y, const pool::Geometry& g) {
   pool::for_each_plane(g.planes, g.planes * (g.in_plane() + g.out_plane()), [&](std::int64_t p) {
@@ -127,10 +136,7 @@ void max_pool_forward_2x2(const T* x, T* y, const pool::Geometry& g) {
       T* out = y + p * g.out_plane() + oh * g.out_w;
       for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
         const T v0 = r0[2 * ow], v1 = r0[2 * ow + 1], v2 = r1[2 * ow], v3 = r1[2 * ow + 1];
-        const T t1 = v1 <= v0 ? v0 : v1, b1 = v0 != v0 ? v0 : t1;
-        const T t2 = v2 <= b1 ? b1 : v2, b2 = b1 != b1 ? b1 : t2;
-        const T t3 = v3 <= b2 ? b2 : v3;
-        out[ow] = b2 != b2 ? b2 : t3;
+        out[ow] = take_if_larger(take_if_larger(take_if_larger(v0, v1), v2), v3);
       }
     }
   });
@@ -202,7 +208,9 @@ void max_pool_backward_2x2(const T* x, const T* y, const T* gy, T* gx, const poo
         if (m[ow] == m[ow]) continue;
         const std::int64_t at = argmax_in_window(x + p * g.in_plane(), m[ow], Span{2 * oh, 2}, Span{2 * ow, 2},
                                                  g.width, 1, 1);
-        gx[p * g.in_plane() + at] = d[ow];  // the other three taps got 0 above
+        // The other three taps got 0 above. No NaN tap (-1) only if the output was changed after
+        // the forward, behind autograd's back: then no input gets the gradient.
+        if (at >= 0) gx[p * g.in_plane() + at] = d[ow];
       }
     }
   });
