@@ -6,8 +6,8 @@ OPENBLAS_NUM_THREADS before Python starts.
 
 The network: Conv2d(1,32,3,padding=1) BatchNorm2d(32) ReLU MaxPool2d(2) Conv2d(32,64,3,padding=1)
 BatchNorm2d(64) ReLU MaxPool2d(2) Dropout2d(0.1) Flatten Linear(3136,128) ReLU Dropout(0.3)
-Linear(128,10), cross-entropy, Adam(lr=1e-3), batch 64. Data: the 60000 training images read with
-gzip + numpy, standardized with one global mean and std; batches are rows of a pre-built tensor
+Linear(128,10), cross-entropy, Adam(lr=1e-3), batch 64. Data: the 60000 training images from
+bench/fashion_mnist.py, standardized with one global mean and std; batches are rows of a pre-built tensor
 picked by a randperm (no DataLoader, no workers). Timed: one full epoch after 20 warm-up steps.
 
 --config picks PyTorch's settings: mkldnn=on|off (torch.backends.mkldnn.enabled, which routes
@@ -21,21 +21,13 @@ Prints a human-readable report and one line starting with "RESULT" for bench/cnn
 """
 
 import argparse
-import gzip
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+from fashion_mnist import load_training_set
 
 
 def make_model():
@@ -100,14 +92,9 @@ def main():
     torch.set_num_threads(args.threads)
 
     # --- data (not timed) ---
-    t = time.perf_counter()
-    images = read_idx(f"{args.data}/train-images-idx3-ubyte.gz").astype(np.float32)
-    labels = read_idx(f"{args.data}/train-labels-idx1-ubyte.gz").astype(np.int64)
-    mean, std = images.mean(dtype=np.float64), images.std(dtype=np.float64)
-    images = torch.from_numpy((images - mean) / std).float().reshape(-1, 1, 28, 28).contiguous()
-    labels = torch.from_numpy(labels)
+    images, labels, load_s = load_training_set(args.data)
+    images = images.reshape(-1, 1, 28, 28)
     n = images.shape[0]
-    load_s = time.perf_counter() - t
     print(f"torch {torch.__version__}: {args.threads} thread(s) (torch.get_num_threads() = "
           f"{torch.get_num_threads()}), mkldnn available: {torch.backends.mkldnn.is_available()}; data loaded and "
           f"standardized in {load_s:.2f} s (not timed)")

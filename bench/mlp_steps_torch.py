@@ -17,7 +17,7 @@ optimizer step.
     3. GFLOP/s of the MLP step at batch 1024 (the count of bench/mlp_steps.cpp: 2*B*503552 per step)
        next to torch.mm on 1024 x 1024 x 1024 float32.
   mlp_steps_torch.py epoch [--threads T] [--batch 64] [--data DIR] [--max-steps 0]
-    one epoch of Fashion-MNIST (the 60000 training images read with gzip + numpy, standardized with
+    one epoch of Fashion-MNIST (the 60000 training images from bench/fashion_mnist.py, standardized with
     one global mean and std; batches are rows of a pre-built tensor picked by a randperm, no
     workers), after 20 warm-up steps; epoch seconds, mean loss of the last 100 steps and the
     process's peak resident memory (resource.getrusage ru_maxrss).
@@ -33,16 +33,16 @@ Prints a human-readable report and lines starting with "RESULT" for bench/mlp_st
 """
 
 import argparse
-import gzip
 import os
 import resource
 import statistics
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from fashion_mnist import load_training_set
 
 WARMUP = 20
 IN, HIDDEN1, HIDDEN2, CLASSES = 784, 256, 128, 10
@@ -139,24 +139,10 @@ def run_steps(args, foreach):
     print(f"torch: peak resident memory of this process {peak_rss_mib():.1f} MiB")
 
 
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def run_epoch(args, foreach):
     # --- data (not timed) ---
-    t = time.perf_counter()
-    images = read_idx(f"{args.data}/train-images-idx3-ubyte.gz").astype(np.float32)
-    labels = read_idx(f"{args.data}/train-labels-idx1-ubyte.gz").astype(np.int64)
-    mean, std = images.mean(dtype=np.float64), images.std(dtype=np.float64)
-    images = torch.from_numpy((images - mean) / std).float().contiguous()  # [60000, 28, 28]
-    labels = torch.from_numpy(labels)
+    images, labels, load_s = load_training_set(args.data)  # [60000, 28, 28], [60000]
     n = images.shape[0]
-    load_s = time.perf_counter() - t
 
     torch.manual_seed(0)
     model = make_mlp()
