@@ -23,7 +23,8 @@ fi
 program=$(realpath "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$(realpath -m "${2:-$root/docs/images}")
-browser=$(command -v chromium || command -v chromium-browser || true)
+source "$root/tools/chromium.sh"
+browser=$(chromium_program)
 if [[ -z "$browser" ]]; then
   echo "make_readme_images: chromium is not installed (bash scripts/install-deps.sh --browser)" >&2
   exit 1
@@ -33,8 +34,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-       --disable-component-update --disable-sync --hide-scrollbars --user-data-dir="$work/profile")
+chromium_flags "$work/profile"
 
 svg_of() {  # svg_of PAGE ID: the <svg id="ID"> element of PAGE (it starts a line and ends at its </svg>)
   awk -v id="$2" 'index($0, "<svg id=\"" id "\"") == 1 { on = 1 } on { print } on && /<\/svg>/ { exit }' "$1"

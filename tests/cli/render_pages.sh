@@ -12,7 +12,8 @@ set -euo pipefail
 program=$1
 work=$2
 kmeans=${3:-}
-browser=$(command -v chromium || command -v chromium-browser || true)
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/chromium.sh"
+browser=$(chromium_program)
 if [[ -z "$browser" ]]; then
   echo "render_pages: chromium is not installed; skipping" >&2
   exit 77
@@ -27,8 +28,7 @@ fail() {
   exit 1
 }
 
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-       --disable-component-update --disable-sync --hide-scrollbars --user-data-dir="$work/profile")
+chromium_flags "$work/profile"
 window=1400,1100
 dom() {  # dom PAGE OUT: the document after rendering
   timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/$1" > "$2" 2>> chromium.log || fail "chromium could not render $1"

@@ -7,7 +7,8 @@
 set -euo pipefail
 program=$1
 work=$2
-browser=$(command -v chromium || command -v chromium-browser || true)
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/chromium.sh"
+browser=$(chromium_program)
 if [[ -z "$browser" ]]; then
   echo "render_report: chromium is not installed; skipping" >&2
   exit 77
@@ -34,8 +35,7 @@ progress = "quiet"
 TOML
 "$program" train run.toml --output run > train.log
 
-flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-       --disable-component-update --disable-sync --user-data-dir="$work/profile")
+chromium_flags "$work/profile"
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/run/report.html" > dom.html 2> chromium.log
 for id in chart-loss chart-accuracy chart-lr chart-steps chart-confusion summary; do
   if ! grep -q "id=\"$id\"" dom.html; then
