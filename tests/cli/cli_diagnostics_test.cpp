@@ -16,17 +16,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Three Gaussian blobs, integer labels.
-std::string blobs_csv(int per_class, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> n(0, 0.5);
-  const double cx[] = {0, 3, -3}, cy[] = {3, -2, -2};
-  std::string csv = "x,y,label\n";
-  for (int i = 0; i < per_class; ++i)
-    for (int c = 0; c < 3; ++c) csv += fmt::format("{:.4f},{:.4f},{}\n", cx[c] + n(gen), cy[c] + n(gen), c);
-  return csv;
-}
-
 std::string config(const std::string& layers, const std::string& extra = "", const std::string& lr = "0.1") {
   return fmt::format(R"(seed = 1
 [data]
@@ -58,7 +47,7 @@ class CliDiagnostics : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    write("blobs.csv", blobs_csv(100, 1));
+    write("blobs.csv", blobs_csv_integer_labels(100, 1));
   }
 };
 

@@ -2,6 +2,7 @@
 // Helpers for the CLI tests: a temporary folder per test, small files written into it, and the
 // descent program run as a user runs it (exit code, standard output and error captured).
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -15,6 +16,32 @@
 namespace descent::cli::testing {
 
 namespace fs = std::filesystem;
+
+// A CSV of three Gaussian blobs in the plane (centres (0, 3), (3, -2), (-3, -2), sd 0.5),
+// per_class rows of each, interleaved: columns x, y and a label, the colour's name
+// ("x,y,colour") or the class index ("x,y,label").
+inline std::string blobs_csv_with(int per_class, unsigned seed, bool integer_labels) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> n(0, 0.5);
+  const char* names[] = {"red", "green", "blue"};
+  const double cx[] = {0, 3, -3}, cy[] = {3, -2, -2};
+  std::string csv = integer_labels ? "x,y,label\n" : "x,y,colour\n";
+  for (int i = 0; i < per_class; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      // The draws stay inside the calls, as the tests' data was made (their order is the compiler's).
+      if (integer_labels) {
+        csv += fmt::format("{:.4f},{:.4f},{}\n", cx[c] + n(gen), cy[c] + n(gen), c);
+      } else {
+        csv += fmt::format("{:.4f},{:.4f},{}\n", cx[c] + n(gen), cy[c] + n(gen), names[c]);
+      }
+    }
+  }
+  return csv;
+}
+inline std::string blobs_csv(int per_class, unsigned seed) { return blobs_csv_with(per_class, seed, false); }
+inline std::string blobs_csv_integer_labels(int per_class, unsigned seed) {
+  return blobs_csv_with(per_class, seed, true);
+}
 
 struct RunResult {
   int exit_code = -1;

@@ -36,18 +36,6 @@ std::string linear_csv(int rows, unsigned seed) {
   return csv;
 }
 
-// Three Gaussian blobs with string labels.
-std::string blobs_csv(int per_class, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> n(0, 0.5);
-  const char* names[] = {"red", "green", "blue"};
-  const double cx[] = {0, 3, -3}, cy[] = {3, -2, -2};
-  std::string csv = "x,y,colour\n";
-  for (int i = 0; i < per_class; ++i)
-    for (int c = 0; c < 3; ++c) csv += fmt::format("{:.4f},{:.4f},{}\n", cx[c] + n(gen), cy[c] + n(gen), names[c]);
-  return csv;
-}
-
 class CliTrain : public CliTest {};
 
 TEST_F(CliTrain, LearnsXor) {
