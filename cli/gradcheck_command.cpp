@@ -15,6 +15,7 @@
 #include "config.h"
 #include "data_source.h"
 #include "descent/autograd/grad_mode.h"
+#include "descent/autograd/gradcheck.h"
 #include "descent/core/error.h"
 #include "descent/core/generator.h"
 #include "descent/core/threads.h"
@@ -117,19 +118,7 @@ GradcheckReport check_parameter_gradients(const std::function<Tensor()>& loss,
     double worst_ratio = -1;
     for (const std::int64_t i :
          elements_to_check(p.numel(), options.max_elements, options.seed + 0x9E3779B97F4A7C15ULL * (k + 1))) {
-      const double original = p.flat(i);
-      double plus = 0, minus = 0;
-      try {
-        p.set_flat(i, original + options.eps);
-        plus = scalar_loss(loss);
-        p.set_flat(i, original - options.eps);
-        minus = scalar_loss(loss);
-      } catch (...) {
-        p.set_flat(i, original);
-        throw;
-      }
-      p.set_flat(i, original);
-      const double numeric = (plus - minus) / (2 * options.eps);
+      const double numeric = central_difference(p, i, options.eps, [&] { return scalar_loss(loss); });
       const double a = analytic.defined() ? analytic.flat(i) : 0.0;
       const double abs_error = std::abs(a - numeric);
       const double rel_error = abs_error / std::max({std::abs(a), std::abs(numeric), options.atol, 1e-300});

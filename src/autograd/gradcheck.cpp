@@ -43,6 +43,22 @@ class GradRestorer {
 };
 }  // namespace
 
+double central_difference(const Tensor& x, std::int64_t i, double eps, const std::function<double()>& f) {
+  const double original = x.flat(i);
+  double plus = 0.0, minus = 0.0;
+  try {
+    x.set_flat(i, original + eps);
+    plus = f();
+    x.set_flat(i, original - eps);
+    minus = f();
+  } catch (...) {
+    x.set_flat(i, original);  // the input is left as it was, whatever f does
+    throw;
+  }
+  x.set_flat(i, original);
+  return (plus - minus) / (2 * eps);
+}
+
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
   DESCENT_CHECK_VALUE(options.eps > 0, "gradcheck: eps must be positive, got {}", options.eps);
@@ -76,19 +92,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     if (!x.defined() || !x.requires_grad()) continue;
     const Tensor analytic = x.grad();
     for (std::int64_t i = 0; i < x.numel(); ++i) {
-      const double original = x.flat(i);
-      double plus = 0.0, minus = 0.0;
-      try {
-        x.set_flat(i, original + options.eps);
-        plus = projected(fn, inputs, v);
-        x.set_flat(i, original - options.eps);
-        minus = projected(fn, inputs, v);
-      } catch (...) {
-        x.set_flat(i, original);  // the input is left as it was, whatever fn does
-        throw;
-      }
-      x.set_flat(i, original);
-      const double numeric = (plus - minus) / (2 * options.eps);
+      const double numeric = central_difference(x, i, options.eps, [&] { return projected(fn, inputs, v); });
       const double a = analytic.defined() ? analytic.flat(i) : 0.0;
       const double abs_error = std::abs(a - numeric);
       const double rel_error = abs_error / std::max(std::abs(numeric), 1e-12);

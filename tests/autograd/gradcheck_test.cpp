@@ -204,4 +204,20 @@ TEST(Gradcheck, ZeroGradientWhenTheOutputDoesNotDependOnAnInput) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// The central difference both gradcheck and `descent gradcheck` use: the derivative of a scalar
+// function of one element, the element restored bit for bit, also when the function throws.
+TEST(Gradcheck, CentralDifference) {
+  const Tensor x = tensor({0.5, 2.0, -1.0}, {3}, kFloat64);
+  const auto cube_sum = [&] { return sum(mul(mul(x, x), x)).item(); };
+  EXPECT_NEAR(central_difference(x, 1, 1e-5, cube_sum), 3 * 2.0 * 2.0, 1e-6);  // d/dx x^3 = 3 x^2
+  EXPECT_NEAR(central_difference(x, 2, 1e-5, cube_sum), 3.0, 1e-6);
+  EXPECT_EQ(x.to_vector<double>(), (Doubles{0.5, 2.0, -1.0}));
+  const auto throws_when_moved = [&]() -> double {
+    if (x.flat(0) != 0.5) throw ValueError("perturbed");
+    return 0.0;
+  };
+  EXPECT_THROW(central_difference(x, 0, 1e-3, throws_when_moved), ValueError);
+  EXPECT_EQ(x.to_vector<double>(), (Doubles{0.5, 2.0, -1.0}));
+}
+
 }  // namespace
