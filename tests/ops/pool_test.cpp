@@ -339,7 +339,8 @@ TEST(PoolBackward, GradientGoesWhereTheIndicesPoint) {
         const std::vector<std::int64_t> at = idx.to_vector<std::int64_t>();
         std::vector<double> want(v.size(), 0.0);
         for (std::size_t o = 0; o < at.size(); ++o) {
-          if (at[o] >= 0) want[static_cast<std::size_t>(static_cast<std::int64_t>(o) / out_plane * h * w + at[o])] += g[o];
+          if (at[o] >= 0)
+            want[static_cast<std::size_t>(static_cast<std::int64_t>(o) / out_plane * h * w + at[o])] += g[o];
         }
         EXPECT_EQ(x.grad().to_vector<double>(), want)
             << h << "x" << w << " kernel " << to_string(params.kernel_size) << " " << dtype_name(dtype);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "descent/autograd/node.h"
@@ -206,8 +207,8 @@ void max_pool_backward_2x2(const T* x, const T* y, const T* gy, T* gx, const poo
       }
       for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
         if (m[ow] == m[ow]) continue;
-        const std::int64_t at = argmax_in_window(x + p * g.in_plane(), m[ow], Span{2 * oh, 2}, Span{2 * ow, 2},
-                                                 g.width, 1, 1);
+        const std::int64_t at =
+            argmax_in_window(x + p * g.in_plane(), m[ow], Span{2 * oh, 2}, Span{2 * ow, 2}, g.width, 1, 1);
         // The other three taps got 0 above. No NaN tap (-1) only if the output was changed after
         // the forward, behind autograd's back: then no input gets the gradient.
         if (at >= 0) gx[p * g.in_plane() + at] = d[ow];
@@ -220,11 +221,11 @@ struct MaxPool2dBackward final : Node {
   MaxPool2dBackward() : Node("max_pool2d") {}
   Tensor x, y;  // the contiguous input and the output (the input is usually saved by the ReLU before)
   pool::Geometry geo;
-  MaxPool2dParams params;
-  std::vector<Span> rows, cols;
+  bool tiled = false;            // tiled_2x2: the 2x2 kernel; otherwise the general one with:
+  std::vector<Span> rows, cols;  // the windows' real rows and columns
+  Size2d dilation;
   std::vector<Tensor> apply(const Tensor& gy_in) override {
     const Tensor gy = gy_in.contiguous();
-    const bool tiled = tiled_2x2(params, geo);
     // The 2x2 kernel writes every input its windows cover; only an odd last row or column is left.
     const bool covers_all = tiled && 2 * geo.out_h == geo.height && 2 * geo.out_w == geo.width;
     Tensor gx = covers_all ? empty(x.shape(), gy.dtype()) : zeros(x.shape(), gy.dtype());
@@ -233,7 +234,7 @@ struct MaxPool2dBackward final : Node {
         max_pool_backward_2x2<T>(x.data_ptr<T>(), y.data_ptr<T>(), gy.data_ptr<T>(), gx.data_ptr<T>(), geo);
       } else {
         max_pool_backward<T>(x.data_ptr<T>(), y.data_ptr<T>(), gy.data_ptr<T>(), gx.data_ptr<T>(), geo, rows, cols,
-                             params.dilation.h, params.dilation.w);
+                             dilation.h, dilation.w);
       }
     });
     return {gx};
@@ -248,9 +249,9 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const MaxPool2dParams& p
   pool::check_window(op, params.kernel_size, stride, params.padding, params.dilation);
   const pool::Geometry geo = pool::window_geometry(input.shape(), op, params.kernel_size, stride, params.padding,
                                                    params.dilation, params.ceil_mode);
-  const std::vector<Span> rows =
+  std::vector<Span> rows =
       window_spans(geo.height, geo.out_h, params.kernel_size.h, stride.h, params.padding.h, params.dilation.h);
-  const std::vector<Span> cols =
+  std::vector<Span> cols =
       window_spans(geo.width, geo.out_w, params.kernel_size.w, stride.w, params.padding.w, params.dilation.w);
   const ColumnTaps taps =
       column_taps(geo.width, geo.out_w, params.kernel_size.w, stride.w, params.padding.w, params.dilation.w);
@@ -261,11 +262,12 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const MaxPool2dParams& p
   auto node = make_node<MaxPool2dBackward>({&input});
   // Indices only when the caller asks for them: the backward finds the maxima again.
   Tensor indices = want_indices ? empty(out_shape, kInt64) : Tensor();
+  const bool tiled = tiled_2x2(params, geo);
   kernels::dispatch_floating(input.dtype(), op, [&]<typename T>() {
     if (indices.defined()) {
       max_pool_forward<T, true>(x.data_ptr<T>(), y.data_ptr<T>(), indices.data_ptr<std::int64_t>(), geo, rows, cols,
                                 taps, params.dilation.h, stride.w);
-    } else if (tiled_2x2(params, geo)) {
+    } else if (tiled) {
       max_pool_forward_2x2<T>(x.data_ptr<T>(), y.data_ptr<T>(), geo);
     } else {
       max_pool_forward<T, false>(x.data_ptr<T>(), y.data_ptr<T>(), nullptr, geo, rows, cols, taps, params.dilation.h,
@@ -276,9 +278,12 @@ std::pair<Tensor, Tensor> max_pool(const Tensor& input, const MaxPool2dParams& p
     node->x = x;
     node->y = y.detach();
     node->geo = geo;
-    node->params = params;
-    node->rows = rows;
-    node->cols = cols;
+    node->tiled = tiled;
+    if (!tiled) {  // spans only for the general kernel: moved, they are not used below
+      node->rows = std::move(rows);
+      node->cols = std::move(cols);
+      node->dilation = params.dilation;
+    }
     set_history(y, std::move(node));
   }
   return {y, indices};
