@@ -44,7 +44,9 @@ class GradRestorer {
 }  // namespace
 
 double central_difference(const Tensor& x, std::int64_t i, double eps, const std::function<double()>& f) {
-  const double original = x.flat(i);
+  DESCENT_CHECK_VALUE(eps > 0 && std::isfinite(eps), "central_difference: eps must be positive and finite, got {}",
+                      eps);
+  const double original = x.flat(i);  // IndexError naming i and the size when i is out of range
   double plus = 0.0, minus = 0.0;
   try {
     x.set_flat(i, original + eps);

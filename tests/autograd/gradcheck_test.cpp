@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -217,6 +218,12 @@ TEST(Gradcheck, CentralDifference) {
     return 0.0;
   };
   EXPECT_THROW(central_difference(x, 0, 1e-3, throws_when_moved), ValueError);
+  EXPECT_EQ(x.to_vector<double>(), (Doubles{0.5, 2.0, -1.0}));
+  // Bad arguments: a step that is not a positive finite number, an element past the end.
+  for (double eps : {0.0, -1e-6, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    EXPECT_THROW(central_difference(x, 0, eps, cube_sum), ValueError) << eps;
+  }
+  EXPECT_THROW(central_difference(x, 3, 1e-5, cube_sum), IndexError);
   EXPECT_EQ(x.to_vector<double>(), (Doubles{0.5, 2.0, -1.0}));
 }
 

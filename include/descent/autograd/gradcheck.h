@@ -38,7 +38,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
 
 /// The central difference (f() at x[i] + eps - f() at x[i] - eps) / 2 eps: the derivative of a
 /// scalar f with respect to element i (flat, row-major) of x, which f reads. x is changed in place
-/// and restored, also when f throws. The loop of gradcheck and of `descent gradcheck`.
+/// and restored, also when f throws. The loop of gradcheck and of `descent gradcheck`. ValueError
+/// unless eps is positive and finite; IndexError when i is not below x.numel().
 double central_difference(const Tensor& x, std::int64_t i, double eps, const std::function<double()>& f);
 
 }  // namespace descent
